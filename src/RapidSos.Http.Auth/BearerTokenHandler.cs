@@ -1,0 +1,285 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using RapidSos.Http.Auth.Internal;
+
+namespace RapidSos.Http.Auth;
+
+/// <summary>
+/// A <see cref="DelegatingHandler"/> that authenticates every request with <c>Authorization: Bearer</c> and a
+/// token from an <see cref="ITokenProvider"/>. When the API answers 401, it asks the provider for a replacement
+/// of the rejected token and sends the request once more, body intact; a second 401 is returned to the caller.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Add it to a typed or named client with <c>.AddHttpMessageHandler&lt;BearerTokenHandler&gt;()</c> (the default
+/// registration) or <c>.AddRapidSosBearerToken(name)</c>.
+/// </para>
+/// <para>
+/// The token is attached only to requests whose origin (scheme, host and port) is the registration's
+/// <see cref="RapidSosAuthOptions.BaseAddress"/> or one of its <see cref="RapidSosAuthOptions.AdditionalOrigins"/>;
+/// a request to any other origin fails with <see cref="InvalidOperationException"/> before anything is sent.
+/// When no token can be had, the request is not sent and <see cref="RapidSosAuthenticationException"/> is thrown.
+/// </para>
+/// <para>Instances are safe for concurrent use, as <see cref="HttpClient"/> requires.</para>
+/// </remarks>
+public class BearerTokenHandler : DelegatingHandler
+{
+    private readonly ITokenProvider _tokenProvider;
+    private readonly Origin[] _origins;
+    private readonly bool _retryOnUnauthorized;
+    private readonly ILogger _logger;
+
+    /// <summary>
+    /// Creates a handler that takes tokens from <paramref name="tokenProvider"/> and sends them only to the
+    /// origins <paramref name="options"/> allows.
+    /// </summary>
+    /// <param name="tokenProvider">Where tokens come from.</param>
+    /// <param name="options">The registration's options: its base address, additional origins and whether a 401 is retried.
+    /// They are read once, here.</param>
+    /// <param name="logger">Where the 401 retries are logged; none when <see langword="null"/>.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="tokenProvider"/> or <paramref name="options"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><see cref="RapidSosAuthOptions.BaseAddress"/> or an additional origin is missing or not absolute.</exception>
+    public BearerTokenHandler(ITokenProvider tokenProvider, RapidSosAuthOptions options, ILogger<BearerTokenHandler>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(tokenProvider);
+        ArgumentNullException.ThrowIfNull(options);
+
+        _tokenProvider = tokenProvider;
+        _retryOnUnauthorized = options.RetryOnUnauthorized;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+
+        var origins = new List<Origin> { Origin.From(options.BaseAddress, nameof(options.BaseAddress)) };
+        foreach (var origin in options.AdditionalOrigins)
+        {
+            origins.Add(Origin.From(origin, nameof(options.AdditionalOrigins)));
+        }
+
+        _origins = [.. origins];
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="InvalidOperationException">The request goes to an origin the registration does not allow.</exception>
+    /// <exception cref="RapidSosAuthenticationException">No token could be obtained; the request was not sent.</exception>
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        EnsureAllowedOrigin(request);
+
+        var tokenTask = _tokenProvider.GetTokenAsync(cancellationToken);
+        if (!tokenTask.IsCompletedSuccessfully || (_retryOnUnauthorized && MustBuffer(request.Content)))
+        {
+            return SendSlowAsync(request, tokenTask, cancellationToken);
+        }
+
+        // Hot path: a cached token, nothing to buffer. No await unless the response is a 401 or still pending.
+        var token = tokenTask.Result;
+        request.Headers.Authorization = token.HeaderValue;
+        var responseTask = base.SendAsync(request, cancellationToken);
+        if (!_retryOnUnauthorized
+            || (responseTask.IsCompletedSuccessfully && responseTask.Result.StatusCode != HttpStatusCode.Unauthorized))
+        {
+            return responseTask;
+        }
+
+        return AwaitResponseAsync(request, token, responseTask, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The synchronous path (<see cref="HttpClient.Send(HttpRequestMessage)"/>) behaves like the asynchronous one:
+    /// a cached token is used without blocking, and a token request shares the cache and the single flight.
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">The request goes to an origin the registration does not allow.</exception>
+    /// <exception cref="RapidSosAuthenticationException">No token could be obtained; the request was not sent.</exception>
+    protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        EnsureAllowedOrigin(request);
+
+        var token = GetTokenSync(cancellationToken);
+        if (_retryOnUnauthorized && MustBuffer(request.Content))
+        {
+            Log.BufferingRequestContent(_logger, request.Method, OriginOf(request), request.RequestUri!.AbsolutePath, request.Content!.GetType().Name);
+            BufferSync(request.Content, cancellationToken);
+        }
+
+        request.Headers.Authorization = token.HeaderValue;
+        var response = base.Send(request, cancellationToken);
+        if (!_retryOnUnauthorized || response.StatusCode != HttpStatusCode.Unauthorized)
+        {
+            return response;
+        }
+
+        response.Dispose();
+        var fresh = _tokenProvider is ISyncTokenProvider sync
+            ? sync.RefreshToken(token, cancellationToken)
+            : _tokenProvider.RefreshTokenAsync(token, cancellationToken).AsTask().GetAwaiter().GetResult();
+        Log.RetryingAfterUnauthorized(_logger, request.Method, OriginOf(request), request.RequestUri!.AbsolutePath);
+        request.Headers.Authorization = fresh.HeaderValue;
+        response = base.Send(request, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.Unauthorized)
+        {
+            Log.UnauthorizedAfterRetry(_logger, request.Method, OriginOf(request), request.RequestUri!.AbsolutePath);
+        }
+
+        return response;
+    }
+
+    private AccessToken GetTokenSync(CancellationToken cancellationToken)
+    {
+        var tokenTask = _tokenProvider.GetTokenAsync(cancellationToken);
+        if (tokenTask.IsCompletedSuccessfully)
+        {
+            return tokenTask.Result;
+        }
+
+        // The built-in provider fetches synchronously on this thread; a custom provider that has no synchronous
+        // path can only be waited for.
+        return _tokenProvider is ISyncTokenProvider sync
+            ? sync.GetToken(cancellationToken)
+            : tokenTask.AsTask().GetAwaiter().GetResult();
+    }
+
+    private static void BufferSync(HttpContent content, CancellationToken cancellationToken)
+    {
+        // HttpContent has no synchronous LoadIntoBuffer; a stream-based content buffers on a synchronous read
+        // only through its async path, which completes without awaiting I/O for in-memory sources.
+        _ = cancellationToken;
+        content.LoadIntoBufferAsync().GetAwaiter().GetResult();
+    }
+
+    private async Task<HttpResponseMessage> AwaitResponseAsync(HttpRequestMessage request, AccessToken token, Task<HttpResponseMessage> responseTask, CancellationToken cancellationToken)
+    {
+        var response = await responseTask.ConfigureAwait(false);
+        return response.StatusCode == HttpStatusCode.Unauthorized
+            ? await RetryWithNewTokenAsync(request, token, response, cancellationToken).ConfigureAwait(false)
+            : response;
+    }
+
+    private async Task<HttpResponseMessage> SendSlowAsync(HttpRequestMessage request, ValueTask<AccessToken> tokenTask, CancellationToken cancellationToken)
+    {
+        // No token, no request: sending it bare would only earn a confusing 401.
+        var token = await tokenTask.ConfigureAwait(false);
+
+        if (_retryOnUnauthorized && MustBuffer(request.Content))
+        {
+            // The first send consumes a stream that cannot be rewound; buffer it so a retry sends the same bytes.
+            Log.BufferingRequestContent(_logger, request.Method, OriginOf(request), request.RequestUri!.AbsolutePath, request.Content!.GetType().Name);
+#if NET9_0_OR_GREATER
+            await request.Content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
+#else
+            await request.Content.LoadIntoBufferAsync().ConfigureAwait(false);
+#endif
+        }
+
+        request.Headers.Authorization = token.HeaderValue;
+        var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        return _retryOnUnauthorized && response.StatusCode == HttpStatusCode.Unauthorized
+            ? await RetryWithNewTokenAsync(request, token, response, cancellationToken).ConfigureAwait(false)
+            : response;
+    }
+
+    private async Task<HttpResponseMessage> RetryWithNewTokenAsync(HttpRequestMessage request, AccessToken rejected, HttpResponseMessage unauthorized, CancellationToken cancellationToken)
+    {
+        unauthorized.Dispose();
+        var token = await _tokenProvider.RefreshTokenAsync(rejected, cancellationToken).ConfigureAwait(false);
+        Log.RetryingAfterUnauthorized(_logger, request.Method, OriginOf(request), request.RequestUri!.AbsolutePath);
+
+        request.Headers.Authorization = token.HeaderValue;
+        var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.Unauthorized)
+        {
+            Log.UnauthorizedAfterRetry(_logger, request.Method, OriginOf(request), request.RequestUri!.AbsolutePath);
+        }
+
+        return response;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="content"/> must be buffered before the first send so that a retry can send it
+    /// again. Contents that serialise from memory (strings, bytes, forms, JSON values) can be sent any number
+    /// of times; a stream or a custom content may be read only once.
+    /// </summary>
+    private static bool MustBuffer(HttpContent? content)
+    {
+        switch (content)
+        {
+            case null:
+            case ByteArrayContent: // StringContent and FormUrlEncodedContent too.
+            case ReadOnlyMemoryContent:
+            case JsonContent:
+                return false;
+            case MultipartContent multipart:
+                foreach (var part in multipart)
+                {
+                    if (MustBuffer(part))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            default:
+                return true;
+        }
+    }
+
+    private void EnsureAllowedOrigin(HttpRequestMessage request)
+    {
+        var uri = request.RequestUri;
+        if (uri is null || !uri.IsAbsoluteUri)
+        {
+            throw new InvalidOperationException(
+                "The request has no absolute RequestUri, so the RapidSOS bearer token cannot be checked against the allowed origins. Set HttpClient.BaseAddress or use an absolute URI.");
+        }
+
+        foreach (var origin in _origins)
+        {
+            if (origin.Matches(uri))
+            {
+                return;
+            }
+        }
+
+        throw new InvalidOperationException(
+            $"The request to {OriginOf(request)} was not sent: the RapidSOS bearer token is sent only to {string.Join(", ", _origins.Select(o => o.ToString()))}. " +
+            $"Add the origin to {nameof(RapidSosAuthOptions)}.{nameof(RapidSosAuthOptions.AdditionalOrigins)} if it is a RapidSOS API.");
+    }
+
+    private static string OriginOf(HttpRequestMessage request) =>
+        request.RequestUri is { IsAbsoluteUri: true } uri ? uri.GetLeftPart(UriPartial.Authority) : "(no URI)";
+
+    /// <summary>A scheme, host and port, compared without allocating.</summary>
+    private sealed class Origin
+    {
+        private readonly string _scheme;
+        private readonly string _host;
+        private readonly int _port;
+
+        private Origin(string scheme, string host, int port)
+        {
+            _scheme = scheme;
+            _host = host;
+            _port = port;
+        }
+
+        public static Origin From(Uri? uri, string option)
+        {
+            if (uri is null || !uri.IsAbsoluteUri)
+            {
+                throw new ArgumentException($"{nameof(RapidSosAuthOptions)}.{option} must be an absolute URI.", option);
+            }
+
+            return new Origin(uri.Scheme, uri.Host, uri.Port);
+        }
+
+        public bool Matches(Uri uri) =>
+            uri.Port == _port
+            && string.Equals(uri.Scheme, _scheme, StringComparison.Ordinal)
+            && string.Equals(uri.Host, _host, StringComparison.OrdinalIgnoreCase);
+
+        public override string ToString() => $"{_scheme}://{_host}:{_port}";
+    }
+}

@@ -1,0 +1,124 @@
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using RapidSos.Http.Auth;
+using RapidSos.Http.Auth.Internal;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>
+/// Registers RapidSOS OAuth2 2LO authentication: options, a caching <see cref="ITokenProvider"/> per
+/// registration, the token endpoint's back-channel client and <see cref="BearerTokenHandler"/>.
+/// </summary>
+public static class RapidSosAuthenticationServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the default RapidSOS registration, configured in code. Use it with
+    /// <c>.AddHttpMessageHandler&lt;BearerTokenHandler&gt;()</c> or <c>.AddRapidSosBearerToken()</c>.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Sets the options: at least <see cref="RapidSosAuthOptions.ClientId"/> and <see cref="RapidSosAuthOptions.ClientSecret"/>.</param>
+    /// <returns><paramref name="services"/>, for chaining.</returns>
+    /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
+    public static IServiceCollection AddRapidSosAuthentication(this IServiceCollection services, Action<RapidSosAuthOptions> configure) =>
+        services.AddRapidSosAuthentication(Options.Options.DefaultName, configure);
+
+    /// <summary>
+    /// Adds the default RapidSOS registration, bound to a configuration section (for example
+    /// <c>configuration.GetSection("RapidSos")</c>) and reloaded when it changes, so a rotated secret takes
+    /// effect at the next token request.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configuration">The section whose keys are the names of <see cref="RapidSosAuthOptions"/>' properties.</param>
+    /// <returns><paramref name="services"/>, for chaining.</returns>
+    /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
+    public static IServiceCollection AddRapidSosAuthentication(this IServiceCollection services, IConfiguration configuration) =>
+        services.AddRapidSosAuthentication(Options.Options.DefaultName, configuration);
+
+    /// <summary>
+    /// Adds a named RapidSOS registration (one credential set among several in the same application), configured
+    /// in code. Attach it to a client with <c>.AddRapidSosBearerToken(name)</c>; its <see cref="ITokenProvider"/>
+    /// is a keyed service under <paramref name="name"/>.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="name">The registration's name.</param>
+    /// <param name="configure">Sets the options.</param>
+    /// <returns><paramref name="services"/>, for chaining.</returns>
+    /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
+    public static IServiceCollection AddRapidSosAuthentication(this IServiceCollection services, string name, Action<RapidSosAuthOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(configure);
+
+        services.AddOptionsWithValidateOnStart<RapidSosAuthOptions>(name).Configure(configure);
+        return AddCore(services, name);
+    }
+
+    /// <summary>
+    /// Adds a named RapidSOS registration bound to a configuration section and reloaded when it changes.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="name">The registration's name.</param>
+    /// <param name="configuration">The section whose keys are the names of <see cref="RapidSosAuthOptions"/>' properties.</param>
+    /// <returns><paramref name="services"/>, for chaining.</returns>
+    /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
+    public static IServiceCollection AddRapidSosAuthentication(this IServiceCollection services, string name, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(configuration);
+
+        services.AddOptionsWithValidateOnStart<RapidSosAuthOptions>(name)
+            .Configure(options => RapidSosAuthOptionsBinder.Bind(configuration, options));
+
+        // Reload on change, so a rotated secret takes effect at the next token request.
+        services.AddSingleton<IOptionsChangeTokenSource<RapidSosAuthOptions>>(new ConfigurationChangeTokenSource<RapidSosAuthOptions>(name, configuration));
+        return AddCore(services, name);
+    }
+
+    private static IServiceCollection AddCore(IServiceCollection services, string name)
+    {
+        services.AddMemoryCache();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RapidSosAuthOptions>, RapidSosAuthOptionsValidator>());
+        services.TryAddSingleton(sp => new TokenEndpointClient(sp.GetRequiredService<IHttpClientFactory>()));
+
+        if (!services.Any(d => d.ServiceType == typeof(BackChannelMarker)))
+        {
+            services.AddSingleton<BackChannelMarker>();
+            services.AddHttpClient(RapidSosAuthDefaults.TokenClientName, client => client.Timeout = TimeSpan.FromSeconds(30))
+                .ConfigurePrimaryHttpMessageHandler(static () => new SocketsHttpHandler
+                {
+                    // A redirected POST would carry the client secret to wherever the redirect points.
+                    AllowAutoRedirect = false,
+                    UseCookies = false,
+                });
+        }
+
+        services.TryAddKeyedSingleton<ITokenProvider>(name, static (sp, key) =>
+        {
+            var registration = (string)key!;
+            var logger = sp.GetService<ILoggerFactory>()?.CreateLogger("RapidSos.Http.Auth") ?? NullLogger.Instance;
+            return new CachingTokenProvider(
+                registration,
+                sp.GetRequiredService<IOptionsMonitor<RapidSosAuthOptions>>(),
+                sp.GetRequiredService<IMemoryCache>(),
+                sp.GetRequiredService<TokenEndpointClient>(),
+                sp.GetService<TimeProvider>() ?? TimeProvider.System,
+                logger);
+        });
+
+        if (name == Options.Options.DefaultName)
+        {
+            services.TryAddSingleton(static sp => sp.GetRequiredKeyedService<ITokenProvider>(Options.Options.DefaultName));
+        }
+
+        services.TryAddTransient(static sp => RapidSosBearerTokenHttpClientBuilderExtensions.CreateHandler(sp, Options.Options.DefaultName));
+        return services;
+    }
+
+    private sealed class BackChannelMarker;
+}

@@ -1,0 +1,45 @@
+using Microsoft.Extensions.Logging;
+
+namespace RapidSos.Http.Auth.Internal;
+
+/// <summary>
+/// Every message the library logs, with stable event ids. None takes a token, a secret or a password.
+/// </summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Information,
+        "Acquired a RapidSOS access token for client '{ClientId}'{ForUser} (registration '{Registration}', {GrantType} grant) from {TokenEndpoint}; it expires at {ExpiresAt:O}, in {Lifetime}.")]
+    public static partial void TokenAcquired(ILogger logger, string clientId, string forUser, string registration, RapidSosGrantType grantType, Uri tokenEndpoint, DateTimeOffset expiresAt, TimeSpan lifetime);
+
+    [LoggerMessage(2, LogLevel.Error,
+        "A RapidSOS access token could not be obtained for client '{ClientId}' (registration '{Registration}'); callers without a valid token get the error.")]
+    public static partial void TokenRequestFailed(ILogger logger, string clientId, string registration, Exception exception);
+
+    [LoggerMessage(3, LogLevel.Debug,
+        "Refreshing the RapidSOS access token for client '{ClientId}' (registration '{Registration}') ahead of expiry at {ExpiresAt:O}; callers keep the current token meanwhile.")]
+    public static partial void BackgroundRefreshStarted(ILogger logger, string clientId, string registration, DateTimeOffset expiresAt);
+
+    [LoggerMessage(4, LogLevel.Warning,
+        "Refreshing the RapidSOS access token for client '{ClientId}' (registration '{Registration}') failed (attempt {Attempt}); the current token stays in use until {ExpiresAt:O} and the refresh is tried again in {RetryDelay}.")]
+    public static partial void BackgroundRefreshFailed(ILogger logger, string clientId, string registration, int attempt, DateTimeOffset expiresAt, TimeSpan retryDelay, Exception exception);
+
+    [LoggerMessage(5, LogLevel.Information,
+        "The RapidSOS API answered 401 to {Method} {Origin}{Path}; the token was refreshed and the request is sent once more.")]
+    public static partial void RetryingAfterUnauthorized(ILogger logger, HttpMethod method, string origin, string path);
+
+    [LoggerMessage(6, LogLevel.Warning,
+        "The RapidSOS API answered 401 to {Method} {Origin}{Path} again with a newly acquired token; the response goes back to the caller.")]
+    public static partial void UnauthorizedAfterRetry(ILogger logger, HttpMethod method, string origin, string path);
+
+    [LoggerMessage(7, LogLevel.Debug,
+        "The RapidSOS access token for client '{ClientId}' (registration '{Registration}') was rejected by the API; a new one is requested.")]
+    public static partial void TokenRejected(ILogger logger, string clientId, string registration);
+
+    [LoggerMessage(8, LogLevel.Information,
+        "The options of RapidSOS registration '{Registration}' changed to other credentials or endpoint; the cached token is no longer used for it.")]
+    public static partial void CredentialsChanged(ILogger logger, string registration);
+
+    [LoggerMessage(9, LogLevel.Debug,
+        "The request body of {Method} {Origin}{Path} ({ContentType}) cannot be sent twice as it is; it is buffered so that a 401 can be retried with the body intact.")]
+    public static partial void BufferingRequestContent(ILogger logger, HttpMethod method, string origin, string path, string contentType);
+}

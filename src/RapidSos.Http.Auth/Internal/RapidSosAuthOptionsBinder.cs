@@ -1,0 +1,120 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+
+namespace RapidSos.Http.Auth.Internal;
+
+/// <summary>
+/// Binds <see cref="RapidSosAuthOptions"/> from configuration without reflection (trimming- and AOT-safe).
+/// Unlike the reflection binder, which throws at the first value it cannot convert, it records every bad value
+/// with its configuration path, and the options validator reports them all at once.
+/// </summary>
+internal static class RapidSosAuthOptionsBinder
+{
+    public static void Bind(IConfiguration configuration, RapidSosAuthOptions options)
+    {
+        string? Value(string key) => configuration[key] is { Length: > 0 } value ? value : null;
+        string PathOf(string key) => configuration is IConfigurationSection section ? ConfigurationPath.Combine(section.Path, key) : key;
+        void Bad(string key, string value, string expected) =>
+            options.BindingErrors.Add($"Configuration value '{PathOf(key)}' = '{value}' is not {expected}.");
+
+        if (Value(nameof(options.BaseAddress)) is { } baseAddress)
+        {
+            if (Uri.TryCreate(baseAddress, UriKind.Absolute, out var uri))
+            {
+                options.BaseAddress = uri;
+            }
+            else
+            {
+                Bad(nameof(options.BaseAddress), baseAddress, "an absolute URI");
+            }
+        }
+
+        if (Value(nameof(options.TokenEndpoint)) is { } tokenEndpoint)
+        {
+            if (Uri.TryCreate(tokenEndpoint, UriKind.Absolute, out var uri))
+            {
+                options.TokenEndpoint = uri;
+            }
+            else
+            {
+                Bad(nameof(options.TokenEndpoint), tokenEndpoint, "an absolute URI");
+            }
+        }
+
+        if (Value(nameof(options.GrantType)) is { } grantType)
+        {
+            if (TryParseEnum<RapidSosGrantType>(grantType, out var grant))
+            {
+                options.GrantType = grant;
+            }
+            else
+            {
+                Bad(nameof(options.GrantType), grantType, "ClientCredentials or Password");
+            }
+        }
+
+        if (Value(nameof(options.ClientAuthentication)) is { } clientAuthentication)
+        {
+            if (TryParseEnum<RapidSosClientAuthentication>(clientAuthentication, out var mode))
+            {
+                options.ClientAuthentication = mode;
+            }
+            else
+            {
+                Bad(nameof(options.ClientAuthentication), clientAuthentication, "FormFields or BasicHeader");
+            }
+        }
+
+        // Secrets are taken as they are: never echoed into a message.
+        options.ClientId = configuration[nameof(options.ClientId)] ?? options.ClientId;
+        options.ClientSecret = configuration[nameof(options.ClientSecret)] ?? options.ClientSecret;
+        options.Username = configuration[nameof(options.Username)] ?? options.Username;
+        options.Password = configuration[nameof(options.Password)] ?? options.Password;
+        options.Scope = configuration[nameof(options.Scope)] ?? options.Scope;
+
+        if (Value(nameof(options.RefreshBeforeExpiry)) is { } refresh)
+        {
+            if (TimeSpan.TryParse(refresh, CultureInfo.InvariantCulture, out var window))
+            {
+                options.RefreshBeforeExpiry = window;
+            }
+            else
+            {
+                Bad(nameof(options.RefreshBeforeExpiry), refresh, "a time span such as 00:05:00");
+            }
+        }
+
+        if (Value(nameof(options.RetryOnUnauthorized)) is { } retry)
+        {
+            if (bool.TryParse(retry, out var enabled))
+            {
+                options.RetryOnUnauthorized = enabled;
+            }
+            else
+            {
+                Bad(nameof(options.RetryOnUnauthorized), retry, "true or false");
+            }
+        }
+
+        foreach (var child in configuration.GetSection(nameof(options.AdditionalOrigins)).GetChildren())
+        {
+            if (child.Value is not { Length: > 0 } origin)
+            {
+                continue;
+            }
+
+            if (Uri.TryCreate(origin, UriKind.Absolute, out var uri))
+            {
+                options.AdditionalOrigins.Add(uri);
+            }
+            else
+            {
+                options.BindingErrors.Add($"Configuration value '{child.Path}' = '{origin}' is not an absolute URI.");
+            }
+        }
+    }
+
+    private static bool TryParseEnum<TEnum>(string text, out TEnum value)
+        where TEnum : struct, Enum =>
+        Enum.TryParse(text, ignoreCase: true, out value) && Enum.IsDefined(value) && !char.IsAsciiDigit(text.TrimStart()[0]) && text.TrimStart()[0] != '-';
+}

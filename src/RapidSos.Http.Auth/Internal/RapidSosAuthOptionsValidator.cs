@@ -1,0 +1,151 @@
+using Microsoft.Extensions.Options;
+
+namespace RapidSos.Http.Auth.Internal;
+
+/// <summary>
+/// Validates <see cref="RapidSosAuthOptions"/> and names every problem at once, with the option's name and the
+/// registration's, so a bad configuration fails at start-up (or at the first request) with a message that says
+/// what to fix. Messages never contain a secret's value.
+/// </summary>
+internal sealed class RapidSosAuthOptionsValidator : IValidateOptions<RapidSosAuthOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RapidSosAuthOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = Collect(name ?? Options.DefaultName, options);
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    public static void ThrowIfInvalid(string name, RapidSosAuthOptions options)
+    {
+        var failures = Collect(name, options);
+        if (failures.Count > 0)
+        {
+            throw new OptionsValidationException(name, typeof(RapidSosAuthOptions), failures);
+        }
+    }
+
+    internal static List<string> Collect(string name, RapidSosAuthOptions options)
+    {
+        var failures = new List<string>();
+        var registration = string.IsNullOrEmpty(name) ? "the default RapidSOS registration" : $"RapidSOS registration '{name}'";
+        void Fail(string option, string problem) => failures.Add($"{nameof(RapidSosAuthOptions)}.{option} {problem} ({registration}).");
+        foreach (var bindingError in options.BindingErrors)
+        {
+            failures.Add($"{bindingError} ({registration})");
+        }
+
+        if (options.BaseAddress is null)
+        {
+            Fail(nameof(options.BaseAddress), "is required");
+        }
+        else
+        {
+            CheckAddress(options.BaseAddress, nameof(options.BaseAddress), Fail);
+        }
+
+        if (options.TokenEndpoint is not null)
+        {
+            CheckAddress(options.TokenEndpoint, nameof(options.TokenEndpoint), Fail);
+        }
+
+        if (!Enum.IsDefined(options.GrantType))
+        {
+            Fail(nameof(options.GrantType), $"has the unknown value {(int)options.GrantType}; use ClientCredentials or Password");
+        }
+
+        if (!Enum.IsDefined(options.ClientAuthentication))
+        {
+            Fail(nameof(options.ClientAuthentication), $"has the unknown value {(int)options.ClientAuthentication}; use FormFields or BasicHeader");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.ClientId))
+        {
+            Fail(nameof(options.ClientId), "is required");
+        }
+        else if (HasControlCharacter(options.ClientId))
+        {
+            Fail(nameof(options.ClientId), "contains a control character");
+        }
+        else if (options.ClientAuthentication == RapidSosClientAuthentication.BasicHeader && options.ClientId.Contains(':', StringComparison.Ordinal))
+        {
+            Fail(nameof(options.ClientId), "contains ':', which HTTP Basic client authentication cannot carry; use FormFields");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.ClientSecret))
+        {
+            Fail(nameof(options.ClientSecret), "is required");
+        }
+
+        if (options.GrantType == RapidSosGrantType.Password)
+        {
+            if (string.IsNullOrWhiteSpace(options.Username))
+            {
+                Fail(nameof(options.Username), "is required for the Password grant");
+            }
+            else if (HasControlCharacter(options.Username))
+            {
+                Fail(nameof(options.Username), "contains a control character");
+            }
+
+            if (string.IsNullOrEmpty(options.Password))
+            {
+                Fail(nameof(options.Password), "is required for the Password grant");
+            }
+        }
+
+        if (options.Scope is not null && HasControlCharacter(options.Scope))
+        {
+            Fail(nameof(options.Scope), "contains a control character");
+        }
+
+        if (options.RefreshBeforeExpiry < TimeSpan.Zero)
+        {
+            Fail(nameof(options.RefreshBeforeExpiry), $"is {options.RefreshBeforeExpiry}; it must be zero (no refresh ahead) or positive");
+        }
+
+        if (options.AdditionalOrigins is { } origins)
+        {
+            for (var i = 0; i < origins.Count; i++)
+            {
+                if (origins[i] is null)
+                {
+                    Fail($"{nameof(options.AdditionalOrigins)}[{i}]", "is null");
+                }
+                else
+                {
+                    CheckAddress(origins[i], $"{nameof(options.AdditionalOrigins)}[{i}]", Fail);
+                }
+            }
+        }
+
+        return failures;
+    }
+
+    private static void CheckAddress(Uri address, string option, Action<string, string> fail)
+    {
+        if (!address.IsAbsoluteUri)
+        {
+            fail(option, $"must be an absolute URI, not '{address.OriginalString}'");
+            return;
+        }
+
+        var shown = TokenRequestSettings.ForDisplay(address);
+        if (address.Scheme != Uri.UriSchemeHttps && !(address.Scheme == Uri.UriSchemeHttp && address.IsLoopback))
+        {
+            fail(option, $"must use https (plain http is allowed only for loopback hosts), not '{shown}'");
+        }
+
+        if (!string.IsNullOrEmpty(address.UserInfo))
+        {
+            fail(option, $"must not contain user information; set ClientId and ClientSecret instead ('{shown}')");
+        }
+
+        if (!string.IsNullOrEmpty(address.Query) || !string.IsNullOrEmpty(address.Fragment))
+        {
+            fail(option, $"must not contain a query or fragment ('{shown}')");
+        }
+    }
+
+    private static bool HasControlCharacter(string value) => value.Any(char.IsControl);
+}

@@ -1,0 +1,36 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace RapidSos.Http.Auth.Internal;
+
+/// <summary>
+/// Everything that changes which token the gateway issues. The secret and password are present only as a
+/// keyed hash (HMAC with a per-process random key), so the key can be listed, logged or dumped without
+/// exposing them, and a rotated secret yields a new key.
+/// </summary>
+internal sealed record TokenCacheKey(
+    string Endpoint,
+    RapidSosGrantType GrantType,
+    string ClientId,
+    string? Username,
+    string? Scope,
+    string CredentialHash)
+{
+    private static readonly byte[] s_hashKey = RandomNumberGenerator.GetBytes(32);
+
+    public static string HashCredentials(string clientSecret, string? password)
+    {
+        var material = Encoding.UTF8.GetBytes(clientSecret + "\0" + password);
+        try
+        {
+            return Convert.ToHexString(HMACSHA256.HashData(s_hashKey, material));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(material);
+        }
+    }
+
+    public override string ToString() =>
+        $"RapidSOS token for client '{ClientId}'{(Username is null ? string.Empty : $", user '{Username}'")} at {Endpoint}";
+}

@@ -1,0 +1,130 @@
+using System.Net;
+
+namespace RapidSos.Http.Auth.Internal;
+
+/// <summary>
+/// Posts token requests through the named back-channel client and turns every outcome into a token or a
+/// <see cref="RapidSosAuthenticationException"/>.
+/// </summary>
+internal sealed class TokenEndpointClient
+{
+    /// <summary>Token responses are a few hundred bytes; anything past this is not a token response.</summary>
+    internal const int MaxResponseBytes = 64 * 1024;
+
+    private readonly IHttpClientFactory _httpClientFactory;
+
+    public TokenEndpointClient(IHttpClientFactory httpClientFactory)
+    {
+        _httpClientFactory = httpClientFactory;
+    }
+
+    /// <summary>
+    /// Requests a token. The caller's cancellation is not passed in: one request serves many callers, and its
+    /// time limit is the back-channel client's <see cref="HttpClient.Timeout"/>.
+    /// </summary>
+    public async Task<(string Token, TimeSpan Lifetime)> RequestTokenAsync(TokenRequestSettings settings, CancellationToken cancellationToken)
+    {
+        var client = _httpClientFactory.CreateClient(RapidSosAuthDefaults.TokenClientName);
+        using var request = settings.CreateRequest();
+        HttpResponseMessage response;
+        try
+        {
+            response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new RapidSosAuthenticationException(
+                $"The RapidSOS token request to {settings.DisplayEndpoint} timed out after {client.Timeout.TotalSeconds:0.###} s.",
+                ex, statusCode: null, detail: null, settings.DisplayEndpoint);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new RapidSosAuthenticationException(
+                $"The RapidSOS token endpoint {settings.DisplayEndpoint} could not be reached: {ex.Message}",
+                ex, statusCode: null, detail: null, settings.DisplayEndpoint);
+        }
+
+        using (response)
+        {
+            byte[] buffer;
+            int length;
+            try
+            {
+                (buffer, length) = await ReadBodyAsync(response.Content, settings, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or HttpRequestException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            {
+                throw new RapidSosAuthenticationException(
+                    $"The RapidSOS token response from {settings.DisplayEndpoint} could not be read: {ex.Message}",
+                    ex, response.StatusCode, detail: null, settings.DisplayEndpoint);
+            }
+
+            try
+            {
+                var body = buffer.AsSpan(0, length);
+                if (response.StatusCode != HttpStatusCode.OK)
+                {
+                    throw ErrorResponse.ToException(response.StatusCode, body, response.Content.Headers.ContentType?.MediaType, RetryAfter(response), settings);
+                }
+
+                return TokenResponseParser.Parse(body, settings.DisplayEndpoint);
+            }
+            finally
+            {
+                // The buffer held the token: do not leave it lying in memory longer than needed.
+                Array.Clear(buffer);
+            }
+        }
+    }
+
+    private static async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpContent content, TokenRequestSettings settings, CancellationToken cancellationToken)
+    {
+        var declared = content.Headers.ContentLength;
+        if (declared > MaxResponseBytes)
+        {
+            throw TooLarge(settings);
+        }
+
+        var buffer = new byte[declared is > 0 ? (int)declared.Value + 1 : 1024];
+        var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            var length = 0;
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    var larger = new byte[Math.Min(buffer.Length * 2, MaxResponseBytes + 1)];
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    Array.Clear(buffer);
+                    buffer = larger;
+                }
+
+                var read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    return (buffer, length);
+                }
+
+                length += read;
+                if (length > MaxResponseBytes)
+                {
+                    Array.Clear(buffer);
+                    throw TooLarge(settings);
+                }
+            }
+        }
+    }
+
+    private static RapidSosAuthenticationException TooLarge(TokenRequestSettings settings) =>
+        new($"The RapidSOS token response from {settings.DisplayEndpoint} is larger than {MaxResponseBytes / 1024} KiB; it is not a token response and was not read.",
+            innerException: null, statusCode: null, detail: null, settings.DisplayEndpoint);
+
+    private static TimeSpan? RetryAfter(HttpResponseMessage response) =>
+        response.Headers.RetryAfter switch
+        {
+            { Delta: { } delta } => delta,
+            { Date: { } date } => date - DateTimeOffset.UtcNow,
+            _ => null,
+        };
+}

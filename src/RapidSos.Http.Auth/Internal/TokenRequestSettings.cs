@@ -1,0 +1,121 @@
+using System.Net.Http.Headers;
+using System.Text;
+
+namespace RapidSos.Http.Auth.Internal;
+
+/// <summary>
+/// An immutable, validated snapshot of one registration's options: what a token request needs, built once per
+/// options change rather than per request.
+/// </summary>
+internal sealed class TokenRequestSettings
+{
+    private readonly KeyValuePair<string, string>[] _form;
+    private readonly AuthenticationHeaderValue? _basicHeader;
+
+    private TokenRequestSettings(string name, RapidSosAuthOptions options)
+    {
+        Name = name;
+        GrantType = options.GrantType;
+        ClientId = options.ClientId!;
+        Username = options.GrantType == RapidSosGrantType.Password ? options.Username : null;
+        Scope = string.IsNullOrEmpty(options.Scope) ? null : options.Scope;
+        RefreshBeforeExpiry = options.RefreshBeforeExpiry;
+        Endpoint = options.TokenEndpoint ?? new Uri(
+            EnsureTrailingSlash(options.BaseAddress),
+            options.GrantType == RapidSosGrantType.Password ? RapidSosAuthDefaults.PasswordTokenPath : RapidSosAuthDefaults.ClientCredentialsTokenPath);
+        DisplayEndpoint = ForDisplay(Endpoint);
+
+        var secret = options.ClientSecret!;
+        var password = options.GrantType == RapidSosGrantType.Password ? options.Password : null;
+        Secrets = password is null ? [secret] : [secret, password];
+
+        var form = new List<KeyValuePair<string, string>>(6)
+        {
+            new("grant_type", options.GrantType == RapidSosGrantType.Password ? "password" : "client_credentials"),
+        };
+        if (options.ClientAuthentication == RapidSosClientAuthentication.BasicHeader)
+        {
+            // RapidSOS's own SDKs send Base64("id:secret") without form-encoding the parts first (which RFC 6749
+            // section 2.3.1 asks for); Apigee expects exactly that, and ids and secrets it issues are alphanumeric.
+            _basicHeader = new AuthenticationHeaderValue(
+                "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(ClientId + ":" + secret)));
+        }
+        else
+        {
+            form.Add(new("client_id", ClientId));
+            form.Add(new("client_secret", secret));
+        }
+
+        if (password is not null)
+        {
+            form.Add(new("username", options.Username!));
+            form.Add(new("password", password));
+        }
+
+        if (Scope is not null)
+        {
+            form.Add(new("scope", Scope));
+        }
+
+        _form = [.. form];
+        Key = new TokenCacheKey(Endpoint.AbsoluteUri, GrantType, ClientId, Username, Scope, TokenCacheKey.HashCredentials(secret, password));
+    }
+
+    public string Name { get; }
+
+    public RapidSosGrantType GrantType { get; }
+
+    public string ClientId { get; }
+
+    public string? Username { get; }
+
+    public string? Scope { get; }
+
+    public TimeSpan RefreshBeforeExpiry { get; }
+
+    /// <summary>The token endpoint as called.</summary>
+    public Uri Endpoint { get; }
+
+    /// <summary>The token endpoint without user information, query or fragment: safe for messages and logs.</summary>
+    public Uri DisplayEndpoint { get; }
+
+    public TokenCacheKey Key { get; }
+
+    /// <summary>Values that must never reach a log or a message (scrubbed from gateway error text).</summary>
+    public string[] Secrets { get; }
+
+    /// <summary>
+    /// Validates <paramref name="options"/> and snapshots them.
+    /// </summary>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The options are invalid; every problem is named.</exception>
+    public static TokenRequestSettings Create(string name, RapidSosAuthOptions options)
+    {
+        RapidSosAuthOptionsValidator.ThrowIfInvalid(name, options);
+        return new TokenRequestSettings(name, options);
+    }
+
+    public HttpRequestMessage CreateRequest()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, Endpoint)
+        {
+            // FormUrlEncodedContent escapes every value per application/x-www-form-urlencoded (UTF-8, '+' for space).
+            Content = new FormUrlEncodedContent(_form),
+        };
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        request.Headers.CacheControl = new CacheControlHeaderValue { NoStore = true };
+        if (_basicHeader is not null)
+        {
+            request.Headers.Authorization = _basicHeader;
+        }
+
+        return request;
+    }
+
+    internal static Uri ForDisplay(Uri uri) =>
+        uri.IsAbsoluteUri
+            ? new Uri(uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped), UriKind.Absolute)
+            : uri;
+
+    private static Uri EnsureTrailingSlash(Uri baseAddress) =>
+        baseAddress.AbsolutePath.EndsWith('/') ? baseAddress : new Uri(baseAddress.AbsoluteUri + "/", UriKind.Absolute);
+}

@@ -1,0 +1,93 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace RapidSos.Http.Auth.Internal;
+
+/// <summary>
+/// The fields of a token response that the library uses. Everything else the gateway sends (token_type,
+/// issued_at, api_product_list, developer.email, refresh_token, status, scope, ...) is ignored on purpose:
+/// the header scheme is always <c>Bearer</c>, and expiry is computed from the local clock.
+/// </summary>
+internal sealed class TokenResponse
+{
+    [JsonPropertyName("access_token")]
+    public string? AccessToken { get; set; }
+
+    // The vendor's own example misspells the field.
+    [JsonPropertyName("acces_token")]
+    public string? MisspelledAccessToken { get; set; }
+
+    // A number or a numeric string ("3599"), both seen from the gateway.
+    [JsonPropertyName("expires_in")]
+    public double? ExpiresIn { get; set; }
+}
+
+[JsonSourceGenerationOptions(
+    NumberHandling = JsonNumberHandling.AllowReadingFromString,
+    ReadCommentHandling = JsonCommentHandling.Disallow,
+    MaxDepth = 32)]
+[JsonSerializable(typeof(TokenResponse))]
+internal sealed partial class TokenResponseJsonContext : JsonSerializerContext;
+
+/// <summary>
+/// Turns token endpoint responses into tokens or into <see cref="RapidSosAuthenticationException"/>s. Every
+/// failure, however malformed the input, surfaces as that one exception type with a message that names what is
+/// wrong and never the response's secrets.
+/// </summary>
+internal static class TokenResponseParser
+{
+    /// <summary>Lifetimes above a day are clamped: a gateway that claims more is broken, and refreshing daily is harmless.</summary>
+    internal static readonly TimeSpan MaxLifetime = TimeSpan.FromDays(1);
+
+    public static (string Token, TimeSpan Lifetime) Parse(ReadOnlySpan<byte> body, Uri endpoint)
+    {
+        TokenResponse? response;
+        try
+        {
+            response = JsonSerializer.Deserialize(body, TokenResponseJsonContext.Default.TokenResponse);
+        }
+        catch (JsonException ex)
+        {
+            throw Invalid(endpoint, $"it is not a valid token response ({DescribeJsonError(ex)})", ex);
+        }
+
+        if (response is null)
+        {
+            throw Invalid(endpoint, "it is empty or JSON null");
+        }
+
+        var token = response.AccessToken ?? response.MisspelledAccessToken;
+        if (string.IsNullOrEmpty(token))
+        {
+            throw Invalid(endpoint, "it has no access_token");
+        }
+
+        if (!AccessToken.IsValidTokenValue(token, out var problem))
+        {
+            throw Invalid(endpoint, $"its access_token {problem} and is refused rather than sent in a header");
+        }
+
+        TimeSpan lifetime;
+        if (response.ExpiresIn is not { } seconds)
+        {
+            lifetime = RapidSosAuthDefaults.DefaultTokenLifetime;
+        }
+        else if (double.IsNaN(seconds) || seconds <= 0)
+        {
+            throw Invalid(endpoint, $"its expires_in is {seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}; a token must live for a positive number of seconds");
+        }
+        else
+        {
+            lifetime = seconds >= MaxLifetime.TotalSeconds ? MaxLifetime : TimeSpan.FromSeconds(seconds);
+        }
+
+        return (token, lifetime);
+    }
+
+    private static RapidSosAuthenticationException Invalid(Uri endpoint, string why, Exception? inner = null) =>
+        new($"The RapidSOS token endpoint {endpoint} answered 200 but the response cannot be used: {why}.", inner, statusCode: System.Net.HttpStatusCode.OK, detail: null, tokenEndpoint: endpoint);
+
+    // JsonException messages name the path and position, never the offending value; keep just that part.
+    private static string DescribeJsonError(JsonException ex) =>
+        ex.Path is null ? $"malformed JSON at byte {ex.BytePositionInLine}" : $"unexpected value at {ex.Path}";
+}

@@ -1,0 +1,69 @@
+using System.Net;
+
+namespace RapidSos.Http.Auth;
+
+/// <summary>
+/// A RapidSOS access token could not be obtained: the token endpoint answered with an error, could not be
+/// reached, timed out, or returned a response that is not a usable token. Derives from
+/// <see cref="HttpRequestException"/>, so callers that already catch that keep working.
+/// </summary>
+/// <remarks>
+/// The message names the token endpoint, the status and the gateway's own explanation; it never contains the
+/// client secret, the password or a token.
+/// </remarks>
+public class RapidSosAuthenticationException : HttpRequestException
+{
+    /// <summary>Creates an exception with a default message.</summary>
+    public RapidSosAuthenticationException()
+        : this("A RapidSOS access token could not be obtained.")
+    {
+    }
+
+    /// <summary>Creates an exception with a message.</summary>
+    /// <param name="message">What went wrong.</param>
+    public RapidSosAuthenticationException(string message)
+        : this(message, innerException: null)
+    {
+    }
+
+    /// <summary>Creates an exception with a message and the exception that caused it.</summary>
+    /// <param name="message">What went wrong.</param>
+    /// <param name="innerException">The cause, such as a network failure.</param>
+    public RapidSosAuthenticationException(string message, Exception? innerException)
+        : this(message, innerException, statusCode: null, detail: null, tokenEndpoint: null)
+    {
+    }
+
+    /// <summary>Creates an exception with everything known about the failed token request.</summary>
+    /// <param name="message">What went wrong.</param>
+    /// <param name="innerException">The cause, such as a network failure.</param>
+    /// <param name="statusCode">The token endpoint's HTTP status, when it answered.</param>
+    /// <param name="detail">The gateway's own explanation, when it gave one.</param>
+    /// <param name="tokenEndpoint">The token endpoint that was called.</param>
+    public RapidSosAuthenticationException(
+        string message,
+        Exception? innerException,
+        HttpStatusCode? statusCode,
+        string? detail,
+        Uri? tokenEndpoint)
+        : base(message, innerException, statusCode)
+    {
+        Detail = detail;
+        TokenEndpoint = tokenEndpoint;
+    }
+
+    /// <summary>
+    /// Gets the gateway's own explanation (its <c>detail</c>, <c>Error</c>, <c>fault.faultstring</c> or
+    /// <c>error_description</c>), or <see langword="null"/> when it gave none.
+    /// </summary>
+    public string? Detail { get; }
+
+    /// <summary>
+    /// Gets the token endpoint that was called, without any user information or query, or
+    /// <see langword="null"/> when unknown.
+    /// </summary>
+    public Uri? TokenEndpoint { get; }
+
+    /// <summary>How long the gateway asked us to wait (a 429's or 503's <c>Retry-After</c>), when it said.</summary>
+    internal TimeSpan? RetryAfter { get; init; }
+}
