@@ -19,25 +19,25 @@ internal static class RapidSosAuthOptionsBinder
 
         if (Value(nameof(options.BaseAddress)) is { } baseAddress)
         {
-            if (Uri.TryCreate(baseAddress, UriKind.Absolute, out var uri))
+            if (TryParseHttpUri(baseAddress, out var uri))
             {
                 options.BaseAddress = uri;
             }
             else
             {
-                Bad(nameof(options.BaseAddress), baseAddress, "an absolute URI");
+                Bad(nameof(options.BaseAddress), baseAddress, "an absolute http(s) URI");
             }
         }
 
         if (Value(nameof(options.TokenEndpoint)) is { } tokenEndpoint)
         {
-            if (Uri.TryCreate(tokenEndpoint, UriKind.Absolute, out var uri))
+            if (TryParseHttpUri(tokenEndpoint, out var uri))
             {
                 options.TokenEndpoint = uri;
             }
             else
             {
-                Bad(nameof(options.TokenEndpoint), tokenEndpoint, "an absolute URI");
+                Bad(nameof(options.TokenEndpoint), tokenEndpoint, "an absolute http(s) URI");
             }
         }
 
@@ -103,16 +103,20 @@ internal static class RapidSosAuthOptionsBinder
                 continue;
             }
 
-            if (Uri.TryCreate(origin, UriKind.Absolute, out var uri))
+            if (TryParseHttpUri(origin, out var uri))
             {
                 options.AdditionalOrigins.Add(uri);
             }
             else
             {
-                options.BindingErrors.Add($"Configuration value '{child.Path}' = '{origin}' is not an absolute URI.");
+                options.BindingErrors.Add($"Configuration value '{child.Path}' = '{origin}' is not an absolute http(s) URI.");
             }
         }
     }
+
+    // On Unix "/path" parses as an absolute file URI: only http and https addresses are addresses here.
+    private static bool TryParseHttpUri(string text, out Uri uri) =>
+        Uri.TryCreate(text, UriKind.Absolute, out uri!) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp);
 
     private static bool TryParseEnum<TEnum>(string text, out TEnum value)
         where TEnum : struct, Enum =>

@@ -72,7 +72,7 @@ internal static class TokenResponseParser
         {
             lifetime = RapidSosAuthDefaults.DefaultTokenLifetime;
         }
-        else if (double.IsNaN(seconds) || seconds <= 0)
+        else if (!double.IsFinite(seconds) || seconds <= 0)
         {
             throw Invalid(endpoint, $"its expires_in is {seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}; a token must live for a positive number of seconds");
         }

@@ -1,0 +1,226 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using Moq;
+using RapidSos.Http.Auth.Tests.Helpers;
+
+namespace RapidSos.Http.Auth.Tests;
+
+public class BearerTokenHandlerTests
+{
+    private static readonly DateTimeOffset s_expiry = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private readonly AccessToken _first = new("first-token", s_expiry);
+    private readonly AccessToken _second = new("second-token", s_expiry);
+
+    private Mock<ITokenProvider> _provider = null!;
+    private RecordingApiHandler _api = null!;
+
+    [SetUp]
+    public void SetUp()
+    {
+        _provider = new Mock<ITokenProvider>(MockBehavior.Strict);
+        _provider.Setup(p => p.GetTokenAsync(It.IsAny<CancellationToken>())).Returns(new ValueTask<AccessToken>(_first));
+        _provider.Setup(p => p.RefreshTokenAsync(_first, It.IsAny<CancellationToken>())).Returns(new ValueTask<AccessToken>(_second));
+        _api = new RecordingApiHandler();
+    }
+
+    private HttpClient CreateClient(Action<RapidSosAuthOptions>? configure = null)
+    {
+        var options = new RapidSosAuthOptions { BaseAddress = new Uri("https://api.test.example/") };
+        configure?.Invoke(options);
+        var handler = new BearerTokenHandler(_provider.Object, options) { InnerHandler = _api };
+        return new HttpClient(handler) { BaseAddress = options.BaseAddress };
+    }
+
+    [Test]
+    public async Task SendAsync_CachedToken_SetsExactlyBearerHeader()
+    {
+        using var client = CreateClient();
+
+        using var response = await client.GetAsync("v1/ping");
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(_api.Sends.Single().Authorization, Is.EqualTo("Bearer first-token"));
+    }
+
+    [Test]
+    public async Task SendAsync_Unauthorized_DisposesResponseRefreshesRejectedTokenAndResendsOnce()
+    {
+        _api.RejectedTokens.Add("first-token");
+        using var client = CreateClient();
+
+        using var response = await client.GetAsync("v1/ping");
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(_api.Sends.Select(s => s.Authorization), Is.EqualTo(new[] { "Bearer first-token", "Bearer second-token" }));
+        _provider.Verify(p => p.RefreshTokenAsync(_first, It.IsAny<CancellationToken>()), Times.Once);
+        Assert.That(() => _api.Responses[0].Content.ReadAsStream(), Throws.InstanceOf<ObjectDisposedException>(), "the 401 response must be disposed");
+    }
+
+    [Test]
+    public async Task SendAsync_SecondUnauthorized_ReturnsResponseWithoutLooping()
+    {
+        _api.RejectedTokens.Add("first-token");
+        _api.RejectedTokens.Add("second-token");
+        using var client = CreateClient();
+
+        using var response = await client.GetAsync("v1/ping");
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(_api.Sends, Has.Count.EqualTo(2));
+        _provider.Verify(p => p.RefreshTokenAsync(It.IsAny<AccessToken>(), It.IsAny<CancellationToken>()), Times.Once);
+    }
+
+    [Test]
+    public async Task SendAsync_RetryDisabled_ReturnsFirstUnauthorized()
+    {
+        _api.RejectedTokens.Add("first-token");
+        using var client = CreateClient(o => o.RetryOnUnauthorized = false);
+
+        using var response = await client.GetAsync("v1/ping");
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(_api.Sends, Has.Count.EqualTo(1));
+        _provider.Verify(p => p.RefreshTokenAsync(It.IsAny<AccessToken>(), It.IsAny<CancellationToken>()), Times.Never);
+    }
+
+    private static IEnumerable<TestCaseData> Bodies()
+    {
+        var bytes = Encoding.UTF8.GetBytes("{\"alert\":\"caller reports fire\",\"n\":42}");
+        yield return new TestCaseData(new Func<HttpContent>(() => new StringContent("{\"alert\":\"caller reports fire\",\"n\":42}", Encoding.UTF8, "application/json"))).SetName("SendAsync_UnauthorizedWithStringContent_ResendsBodyIntact");
+        yield return new TestCaseData(new Func<HttpContent>(() => new StreamContent(new NonSeekableStream(bytes)))).SetName("SendAsync_UnauthorizedWithNonSeekableStream_ResendsBodyIntact");
+        yield return new TestCaseData(new Func<HttpContent>(() => new StreamContent(new MemoryStream(bytes)))).SetName("SendAsync_UnauthorizedWithSeekableStream_ResendsBodyIntact");
+        yield return new TestCaseData(new Func<HttpContent>(() => new MultipartFormDataContent("boundary") { { new StreamContent(new NonSeekableStream(bytes)), "file", "a.json" } })).SetName("SendAsync_UnauthorizedWithMultipartStream_ResendsBodyIntact");
+        yield return new TestCaseData(new Func<HttpContent>(() => JsonContent.Create(new { alert = "caller reports fire", n = 42 }))).SetName("SendAsync_UnauthorizedWithJsonContent_ResendsBodyIntact");
+        yield return new TestCaseData(new Func<HttpContent>(() => new FormUrlEncodedContent([new("a", "b c&d")]))).SetName("SendAsync_UnauthorizedWithFormContent_ResendsBodyIntact");
+        yield return new TestCaseData(new Func<HttpContent>(() => new ReadOnlyMemoryContent(bytes))).SetName("SendAsync_UnauthorizedWithReadOnlyMemoryContent_ResendsBodyIntact");
+    }
+
+    [TestCaseSource(nameof(Bodies))]
+    public async Task SendAsync_UnauthorizedWithBody_ResendsBodyIntact(Func<HttpContent> content)
+    {
+        _api.RejectedTokens.Add("first-token");
+        using var client = CreateClient();
+
+        using var response = await client.PostAsync("v1/echo", content());
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var sends = _api.Sends.ToArray();
+        Assert.That(sends, Has.Length.EqualTo(2));
+        Assert.That(sends[0].Body, Is.Not.Empty);
+        Assert.That(sends[1].Body, Is.EqualTo(sends[0].Body));
+    }
+
+    [Test]
+    public void SendAsync_TokenFetchFails_DoesNotSendRequest()
+    {
+        var failure = new RapidSosAuthenticationException("token endpoint down");
+        _provider.Setup(p => p.GetTokenAsync(It.IsAny<CancellationToken>())).Returns(new ValueTask<AccessToken>(Task.FromException<AccessToken>(failure)));
+        using var client = CreateClient();
+
+        var ex = Assert.ThrowsAsync<RapidSosAuthenticationException>(() => client.GetAsync("v1/ping"));
+
+        Assert.That(ex, Is.SameAs(failure));
+        Assert.That(_api.Sends, Is.Empty);
+    }
+
+    [Test]
+    public void SendAsync_RefreshFailsAfterUnauthorized_ThrowsAndDoesNotResend()
+    {
+        _api.RejectedTokens.Add("first-token");
+        _provider.Setup(p => p.RefreshTokenAsync(_first, It.IsAny<CancellationToken>()))
+            .Returns(new ValueTask<AccessToken>(Task.FromException<AccessToken>(new RapidSosAuthenticationException("refresh failed"))));
+        using var client = CreateClient();
+
+        Assert.ThrowsAsync<RapidSosAuthenticationException>(() => client.GetAsync("v1/ping"));
+        Assert.That(_api.Sends, Has.Count.EqualTo(1));
+    }
+
+    [TestCase("https://evil.example/v1/ping")]
+    [TestCase("http://api.test.example/v1/ping")]
+    [TestCase("https://api.test.example:8443/v1/ping")]
+    [TestCase("https://api.test.example.evil.example/v1/ping")]
+    public void SendAsync_OtherOrigin_FailsFastWithoutTokenOrSend(string uri)
+    {
+        using var client = CreateClient();
+
+        var ex = Assert.ThrowsAsync<InvalidOperationException>(() => client.GetAsync(uri));
+
+        Assert.That(ex!.Message, Does.Contain("https://api.test.example:443"));
+        Assert.That(ex.Message, Does.Contain("AdditionalOrigins"));
+        Assert.That(_api.Sends, Is.Empty);
+        _provider.Verify(p => p.GetTokenAsync(It.IsAny<CancellationToken>()), Times.Never);
+    }
+
+    [Test]
+    public async Task SendAsync_AdditionalOrigin_GetsTheToken()
+    {
+        using var client = CreateClient(o => o.AdditionalOrigins.Add(new Uri("https://edx-sandbox.test.example/any/path")));
+
+        using var response = await client.GetAsync("https://EDX-sandbox.test.example/alerts");
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(_api.Sends.Single().Authorization, Is.EqualTo("Bearer first-token"));
+    }
+
+    [Test]
+    public void SendAsync_CallerCancelled_ThrowsOperationCanceled()
+    {
+        var pending = new TaskCompletionSource<AccessToken>();
+        _provider.Setup(p => p.GetTokenAsync(It.IsAny<CancellationToken>()))
+            .Returns((CancellationToken ct) => new ValueTask<AccessToken>(pending.Task.WaitAsync(ct)));
+        using var client = CreateClient();
+        using var cancel = new CancellationTokenSource();
+
+        var send = client.GetAsync("v1/ping", cancel.Token);
+        cancel.Cancel();
+
+        Assert.That(async () => await send, Throws.InstanceOf<OperationCanceledException>());
+        Assert.That(_api.Sends, Is.Empty);
+    }
+
+    [Test]
+    public void Send_Synchronous_SetsHeaderAndRetriesUnauthorized()
+    {
+        _api.RejectedTokens.Add("first-token");
+        using var client = CreateClient();
+
+        using var response = client.Send(new HttpRequestMessage(HttpMethod.Post, "v1/echo") { Content = new StreamContent(new NonSeekableStream([1, 2, 3])) });
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var sends = _api.Sends.ToArray();
+        Assert.That(sends.Select(s => s.Authorization), Is.EqualTo(new[] { "Bearer first-token", "Bearer second-token" }));
+        Assert.That(sends[1].Body, Is.EqualTo(new byte[] { 1, 2, 3 }));
+    }
+
+    [Test]
+    public void Constructor_NullArguments_Throw()
+    {
+        Assert.Throws<ArgumentNullException>(() => _ = new BearerTokenHandler(null!, new RapidSosAuthOptions()));
+        Assert.Throws<ArgumentNullException>(() => _ = new BearerTokenHandler(_provider.Object, null!));
+    }
+
+    /// <summary>A request body that can be read once, like a network or pipe stream.</summary>
+    private sealed class NonSeekableStream(byte[] data) : Stream
+    {
+        private int _position;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var n = Math.Min(count, data.Length - _position);
+            Array.Copy(data, _position, buffer, offset, n);
+            _position += n;
+            return n;
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}

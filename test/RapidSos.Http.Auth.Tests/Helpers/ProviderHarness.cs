@@ -1,0 +1,62 @@
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using RapidSos.Http.Auth.Internal;
+
+namespace RapidSos.Http.Auth.Tests.Helpers;
+
+/// <summary>
+/// The real DI registration with the back channel pointed at a <see cref="StubTokenEndpoint"/>, time on a
+/// <see cref="FakeTimeProvider"/> and every log captured at Trace level.
+/// </summary>
+internal sealed class ProviderHarness : IDisposable
+{
+    public const string Secret = "s3cr3t-value-p@ss&word=+% é";
+    public const string UserPassword = "user-pa55word-&=+ %";
+
+    private readonly ServiceProvider _services;
+
+    public ProviderHarness(Action<RapidSosAuthOptions>? configure = null, Action<IServiceCollection>? services = null, string name = "")
+    {
+        Time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 27, 12, 0, 0, TimeSpan.Zero));
+        var collection = new ServiceCollection();
+        collection.AddLogging(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(new FakeLoggerProvider(Logs)));
+        collection.AddSingleton<TimeProvider>(Time);
+        collection.AddRapidSosAuthentication(name, o =>
+        {
+            o.BaseAddress = new Uri("https://api.test.example/");
+            o.ClientId = "client-1";
+            o.ClientSecret = Secret;
+            configure?.Invoke(o);
+        });
+        collection.AddHttpClient(RapidSosAuthDefaults.TokenClientName).ConfigurePrimaryHttpMessageHandler(() => Endpoint);
+        services?.Invoke(collection);
+        _services = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+        Name = name;
+    }
+
+    public string Name { get; }
+
+    public FakeTimeProvider Time { get; }
+
+    public StubTokenEndpoint Endpoint { get; } = new();
+
+    public FakeLogCollector Logs { get; } = new();
+
+    public IServiceProvider Services => _services;
+
+    public ITokenProvider Provider => _services.GetRequiredKeyedService<ITokenProvider>(Name);
+
+    public CachingTokenProvider Caching => (CachingTokenProvider)Provider;
+
+    public IMemoryCache Cache => _services.GetRequiredService<IMemoryCache>();
+
+    public IOptionsMonitor<RapidSosAuthOptions> Options => _services.GetRequiredService<IOptionsMonitor<RapidSosAuthOptions>>();
+
+    public string AllLogText => string.Join("\n", Logs.GetSnapshot().Select(r => r.Message + " " + r.Exception));
+
+    public void Dispose() => _services.Dispose();
+}

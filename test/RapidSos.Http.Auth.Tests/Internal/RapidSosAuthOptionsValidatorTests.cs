@@ -1,0 +1,165 @@
+using Microsoft.Extensions.Configuration;
+using RapidSos.Http.Auth.Internal;
+
+namespace RapidSos.Http.Auth.Tests.Internal;
+
+public class RapidSosAuthOptionsValidatorTests
+{
+    private static RapidSosAuthOptions Valid() => new() { ClientId = "id", ClientSecret = "secret" };
+
+    private static IReadOnlyList<string> Failures(RapidSosAuthOptions options, string name = "") =>
+        new RapidSosAuthOptionsValidator().Validate(name, options).Failures?.ToList() ?? [];
+
+    [Test]
+    public void Validate_MinimalOptions_Succeeds() =>
+        Assert.That(new RapidSosAuthOptionsValidator().Validate("", Valid()).Succeeded, Is.True);
+
+    [Test]
+    public void Validate_EmptyOptions_NamesEveryMissingSettingAndRegistration()
+    {
+        var failures = Failures(new RapidSosAuthOptions { GrantType = RapidSosGrantType.Password }, "alerts");
+
+        Assert.That(failures, Has.Some.Contains("RapidSosAuthOptions.ClientId is required"));
+        Assert.That(failures, Has.Some.Contains("RapidSosAuthOptions.ClientSecret is required"));
+        Assert.That(failures, Has.Some.Contains("RapidSosAuthOptions.Username is required for the Password grant"));
+        Assert.That(failures, Has.Some.Contains("RapidSosAuthOptions.Password is required for the Password grant"));
+        Assert.That(failures, Has.All.Contains("registration 'alerts'"));
+    }
+
+    [TestCase("http://api.rapidsos.com/", "must use https")]
+    [TestCase("ftp://api.rapidsos.com/", "must use https")]
+    [TestCase("https://user:pw@api.rapidsos.com/", "must not contain user information")]
+    [TestCase("https://api.rapidsos.com/?key=1", "must not contain a query")]
+    public void Validate_BadBaseAddress_NamesProblem(string address, string problem) =>
+        Assert.That(Failures(Valid().With(o => o.BaseAddress = new Uri(address))), Has.Some.Contains("BaseAddress " + problem));
+
+    [TestCase("http://127.0.0.1:5000/")]
+    [TestCase("http://localhost:5000/")]
+    [TestCase("http://[::1]:5000/")]
+    public void Validate_PlainHttpOnLoopback_IsAllowed(string address) =>
+        Assert.That(Failures(Valid().With(o => { o.BaseAddress = new Uri(address); o.TokenEndpoint = new Uri(address + "oauth/token"); })), Is.Empty);
+
+    [Test]
+    public void Validate_RelativeOrPlainHttpTokenEndpoint_NamesProblem()
+    {
+        Assert.That(Failures(Valid().With(o => o.TokenEndpoint = new Uri("oauth/token", UriKind.Relative))), Has.Some.Contains("TokenEndpoint must be an absolute URI"));
+        Assert.That(Failures(Valid().With(o => o.TokenEndpoint = new Uri("http://edx.rapidsos.com/oauth/token"))), Has.Some.Contains("TokenEndpoint must use https"));
+    }
+
+    [Test]
+    public void Validate_OtherProblems_AreEachNamed()
+    {
+        var failures = Failures(Valid().With(o =>
+        {
+            o.GrantType = (RapidSosGrantType)7;
+            o.ClientAuthentication = (RapidSosClientAuthentication)9;
+            o.RefreshBeforeExpiry = TimeSpan.FromSeconds(-1);
+            o.Scope = "alerts\r\nX: y";
+            o.AdditionalOrigins.Add(new Uri("http://other.example/"));
+        }));
+
+        Assert.That(failures, Has.Some.Contains("GrantType has the unknown value 7"));
+        Assert.That(failures, Has.Some.Contains("ClientAuthentication has the unknown value 9"));
+        Assert.That(failures, Has.Some.Contains("RefreshBeforeExpiry is -00:00:01"));
+        Assert.That(failures, Has.Some.Contains("Scope contains a control character"));
+        Assert.That(failures, Has.Some.Contains("AdditionalOrigins[0] must use https"));
+    }
+
+    [Test]
+    public void Validate_BasicHeaderWithColonInClientId_IsRefused() =>
+        Assert.That(Failures(Valid().With(o => { o.ClientId = "a:b"; o.ClientAuthentication = RapidSosClientAuthentication.BasicHeader; })),
+            Has.Some.Contains("ClientId contains ':'"));
+
+    [Test]
+    public void Validate_Failures_NeverContainSecrets()
+    {
+        var options = new RapidSosAuthOptions
+        {
+            BaseAddress = new Uri("https://user:topsecret@api.rapidsos.com/?x=topsecret"),
+            ClientSecret = "topsecret",
+            GrantType = RapidSosGrantType.Password,
+            Password = "topsecret",
+        };
+
+        Assert.That(string.Join("\n", Failures(options)), Does.Not.Contain("topsecret"));
+    }
+
+    [Test]
+    public void Bind_EveryBadValue_IsNamedWithItsPath()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["RapidSos:BaseAddress"] = "not a uri",
+            ["RapidSos:TokenEndpoint"] = "/relative",
+            ["RapidSos:GrantType"] = "Implicit",
+            ["RapidSos:ClientAuthentication"] = "1",
+            ["RapidSos:RefreshBeforeExpiry"] = "five minutes",
+            ["RapidSos:RetryOnUnauthorized"] = "yes",
+            ["RapidSos:AdditionalOrigins:0"] = "edx",
+            ["RapidSos:ClientId"] = "id",
+            ["RapidSos:ClientSecret"] = "secret",
+        }).Build();
+        var options = new RapidSosAuthOptions();
+
+        RapidSosAuthOptionsBinder.Bind(configuration.GetSection("RapidSos"), options);
+        var failures = Failures(options);
+
+        Assert.That(failures, Has.Some.Contains("'RapidSos:BaseAddress' = 'not a uri' is not an absolute http(s) URI"));
+        Assert.That(failures, Has.Some.Contains("'RapidSos:TokenEndpoint' = '/relative' is not an absolute http(s) URI"));
+        Assert.That(failures, Has.Some.Contains("'RapidSos:GrantType' = 'Implicit' is not ClientCredentials or Password"));
+        Assert.That(failures, Has.Some.Contains("'RapidSos:ClientAuthentication' = '1' is not FormFields or BasicHeader"));
+        Assert.That(failures, Has.Some.Contains("'RapidSos:RefreshBeforeExpiry' = 'five minutes' is not a time span"));
+        Assert.That(failures, Has.Some.Contains("'RapidSos:RetryOnUnauthorized' = 'yes' is not true or false"));
+        Assert.That(failures, Has.Some.Contains("'RapidSos:AdditionalOrigins:0' = 'edx' is not an absolute http(s) URI"));
+    }
+
+    [Test]
+    public void Bind_GoodValues_SetEveryOption()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["BaseAddress"] = "https://api.rapidsos.com/",
+            ["TokenEndpoint"] = "https://edx-sandbox.rapidsos.com/oauth/token/",
+            ["GrantType"] = "password",
+            ["ClientAuthentication"] = "BasicHeader",
+            ["ClientId"] = "id",
+            ["ClientSecret"] = "secret",
+            ["Username"] = "user",
+            ["Password"] = "pw",
+            ["Scope"] = "alerts",
+            ["RefreshBeforeExpiry"] = "00:02:00",
+            ["RetryOnUnauthorized"] = "false",
+            ["AdditionalOrigins:0"] = "https://edx-sandbox.rapidsos.com",
+        }).Build();
+        var options = new RapidSosAuthOptions();
+
+        RapidSosAuthOptionsBinder.Bind(configuration, options);
+
+        Assert.That(Failures(options), Is.Empty);
+        Assert.That(options.BaseAddress, Is.EqualTo(RapidSosEnvironment.Production));
+        Assert.That(options.TokenEndpoint, Is.EqualTo(new Uri("https://edx-sandbox.rapidsos.com/oauth/token/")));
+        Assert.That(options.GrantType, Is.EqualTo(RapidSosGrantType.Password));
+        Assert.That(options.ClientAuthentication, Is.EqualTo(RapidSosClientAuthentication.BasicHeader));
+        Assert.That((options.ClientId, options.ClientSecret, options.Username, options.Password, options.Scope), Is.EqualTo(("id", "secret", "user", "pw", "alerts")));
+        Assert.That(options.RefreshBeforeExpiry, Is.EqualTo(TimeSpan.FromMinutes(2)));
+        Assert.That(options.RetryOnUnauthorized, Is.False);
+        Assert.That(options.AdditionalOrigins, Is.EqualTo(new[] { new Uri("https://edx-sandbox.rapidsos.com") }));
+    }
+
+    [Test]
+    public void OptionsToString_NeverShowsSecretOrPassword()
+    {
+        var options = new RapidSosAuthOptions { ClientId = "id", ClientSecret = "the-secret", Password = "the-password" };
+
+        Assert.That(options.ToString(), Does.Not.Contain("the-secret").And.Not.Contain("the-password").And.Contain("id"));
+    }
+}
+
+internal static class OptionsTestExtensions
+{
+    public static RapidSosAuthOptions With(this RapidSosAuthOptions options, Action<RapidSosAuthOptions> change)
+    {
+        change(options);
+        return options;
+    }
+}

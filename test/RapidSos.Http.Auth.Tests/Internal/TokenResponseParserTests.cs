@@ -1,0 +1,130 @@
+using System.Text;
+using RapidSos.Http.Auth.Internal;
+
+namespace RapidSos.Http.Auth.Tests.Internal;
+
+public class TokenResponseParserTests
+{
+    private static readonly Uri s_endpoint = new("https://api.test.example/oauth/token");
+
+    private static (string Token, TimeSpan Lifetime) Parse(string json) => TokenResponseParser.Parse(Encoding.UTF8.GetBytes(json), s_endpoint);
+
+    [Test]
+    public void Parse_RealSandboxResponseAllStrings_ReadsTokenAndLifetime()
+    {
+        var (token, lifetime) = Parse("""{"access_token":"AbCdEfGhIjKlMnOpQrStUvWxYz12","token_type":"BearerToken","issued_at":"1513793277823","expires_in":"3599"}""");
+
+        Assert.That(token, Is.EqualTo("AbCdEfGhIjKlMnOpQrStUvWxYz12"));
+        Assert.That(lifetime, Is.EqualTo(TimeSpan.FromSeconds(3599)));
+    }
+
+    [Test]
+    public void Parse_NumbersAsNumbersAndBearerType_ReadsTokenAndLifetime()
+    {
+        var (token, lifetime) = Parse("""{"access_token":"t1","token_type":"Bearer","issued_at":1605805540651,"expires_in":3599}""");
+
+        Assert.That(token, Is.EqualTo("t1"));
+        Assert.That(lifetime, Is.EqualTo(TimeSpan.FromSeconds(3599)));
+    }
+
+    [Test]
+    public void Parse_MisspelledAccessToken_IsAccepted() =>
+        Assert.That(Parse("""{"acces_token":"t2","expires_in":"60"}""").Token, Is.EqualTo("t2"));
+
+    [Test]
+    public void Parse_ApigeeExtraFields_AreIgnored()
+    {
+        var (token, _) = Parse("""
+            {"refresh_token_expires_in":"0","api_product_list":"[emergency-data]","api_product_list_json":["emergency-data"],
+             "organization_name":"rapidsos","developer.email":"dev@example.com","token_type":"BearerToken","issued_at":"1513793277823",
+             "client_id":"abc","access_token":"t3","application_name":"x","scope":"","expires_in":"3599","refresh_count":"0","status":"approved",
+             "nested":{"deep":[1,2,{"a":null}]}}
+            """);
+
+        Assert.That(token, Is.EqualTo("t3"));
+    }
+
+    [Test]
+    public void Parse_NoExpiresIn_Defaults3600() =>
+        Assert.That(Parse("""{"access_token":"t"}""").Lifetime, Is.EqualTo(TimeSpan.FromSeconds(3600)));
+
+    [Test]
+    public void Parse_HugeExpiresIn_IsClampedToOneDay() =>
+        Assert.That(Parse("""{"access_token":"t","expires_in":1e30}""").Lifetime, Is.EqualTo(TimeSpan.FromDays(1)));
+
+    [TestCase("""{"access_token":"t","expires_in":"0"}""", "expires_in is 0")]
+    [TestCase("""{"access_token":"t","expires_in":-5}""", "expires_in is -5")]
+    [TestCase("""{"access_token":"t","expires_in":"NaN"}""", "expires_in is NaN")]
+    [TestCase("""{"access_token":"t","expires_in":"Infinity"}""", "expires_in is ")]
+    [TestCase("""{"access_token":"t","expires_in":"soon"}""", "not a valid token response")]
+    [TestCase("""{"access_token":"t","expires_in":{"s":1}}""", "not a valid token response")]
+    [TestCase("""{"access_token":123}""", "not a valid token response")]
+    [TestCase("""{"token_type":"Bearer"}""", "no access_token")]
+    [TestCase("""{"access_token":""}""", "no access_token")]
+    [TestCase("""{"access_token":"a\r\nSet-Cookie: x=1"}""", "line break")]
+    [TestCase("""{"access_token":"tök"}""", "non-ASCII")]
+    [TestCase("""{"access_token":"t" """, "not a valid token response")]
+    [TestCase("""[1,2,3]""", "not a valid token response")]
+    [TestCase("null", "empty or JSON null")]
+    [TestCase("", "not a valid token response")]
+    [TestCase("<html>oops</html>", "not a valid token response")]
+    public void Parse_UnusableBody_ThrowsAuthenticationExceptionNamingProblem(string json, string problem)
+    {
+        var ex = Assert.Throws<RapidSosAuthenticationException>(() => Parse(json));
+
+        Assert.That(ex!.Message, Does.Contain(problem));
+        Assert.That(ex.Message, Does.Contain(s_endpoint.ToString()));
+    }
+
+    [Test]
+    public void Parse_DeepNesting_ThrowsAuthenticationException()
+    {
+        var json = "{\"x\":" + new string('[', 10_000) + new string(']', 10_000) + ",\"access_token\":\"t\"}";
+
+        Assert.Throws<RapidSosAuthenticationException>(() => Parse(json));
+    }
+
+    [Test]
+    public void Parse_RandomBytes_OnlyEverThrowsAuthenticationException()
+    {
+        var random = new Random(12345);
+        var seeds = new[]
+        {
+            """{"access_token":"AbCd","token_type":"BearerToken","issued_at":"1513793277823","expires_in":"3599"}""",
+            """{"acces_token":"x","expires_in":3599,"api_product_list":"[a, b]"}""",
+        };
+        for (var i = 0; i < 5_000; i++)
+        {
+            byte[] body;
+            if (i % 3 == 0)
+            {
+                body = new byte[random.Next(0, 200)];
+                random.NextBytes(body);
+            }
+            else
+            {
+                body = Encoding.UTF8.GetBytes(seeds[i % seeds.Length]);
+                for (var m = random.Next(1, 6); m > 0 && body.Length > 0; m--)
+                {
+                    switch (random.Next(3))
+                    {
+                        case 0: body[random.Next(body.Length)] = (byte)random.Next(256); break;
+                        case 1: body = body[..random.Next(body.Length)]; break;
+                        default: body = [.. body, .. body[..random.Next(body.Length)]]; break;
+                    }
+                }
+            }
+
+            try
+            {
+                var (token, lifetime) = TokenResponseParser.Parse(body, s_endpoint);
+                Assert.That(token, Is.Not.Empty);
+                Assert.That(lifetime, Is.GreaterThan(TimeSpan.Zero).And.LessThanOrEqualTo(TimeSpan.FromDays(1)));
+                Assert.That(AccessToken.IsValidTokenValue(token, out _), Is.True);
+            }
+            catch (RapidSosAuthenticationException)
+            {
+            }
+        }
+    }
+}
