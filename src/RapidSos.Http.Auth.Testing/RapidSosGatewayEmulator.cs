@@ -1,0 +1,350 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Logging.Abstractions;
+using RapidSos.Http.Auth.Testing.Internal;
+
+namespace RapidSos.Http.Auth.Testing;
+
+/// <summary>
+/// An emulator of the RapidSOS API gateway for tests: the OAuth2 two-legged token endpoints, with the real gateway's
+/// response shapes and quirks, and a sample API protected by the tokens it issues.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Two forms share one request-processing core and so behave the same: <see cref="StartAsync"/> listens on a free
+/// loopback port with Kestrel, for clients that must use real sockets; <see cref="CreateInMemory"/> opens no socket
+/// and serves requests through <see cref="CreateHandler"/>.
+/// </para>
+/// <para>Endpoints, relative to <see cref="BaseAddress"/>:</para>
+/// <list type="bullet">
+/// <item><description>
+/// <c>POST oauth/token</c> and <c>POST oauth/v2/token</c> (a trailing slash is tolerated): form-urlencoded
+/// <c>grant_type=client_credentials</c>, or <c>grant_type=password</c> with <c>username</c> and <c>password</c>, on
+/// either endpoint; the client in <c>client_id</c>/<c>client_secret</c> fields or an HTTP Basic header; an optional
+/// <c>scope</c>, echoed back.
+/// </description></item>
+/// <item><description>
+/// <c>GET v1/ping</c> answers <c>{"status":"ok"}</c>; <c>GET|POST|PUT v1/echo</c> answers the request's body and
+/// content type. Both need <c>Authorization: Bearer &lt;token&gt;</c> with a valid, unexpired token.
+/// </description></item>
+/// </list>
+/// <para>
+/// Every member is thread-safe, and every control takes effect for the requests that arrive after it is changed.
+/// The emulator never logs, and keeps only a bounded record of requests, so it can serve load tests.
+/// </para>
+/// </remarks>
+/// <example>
+/// <code>
+/// await using var gateway = await RapidSosGatewayEmulator.StartAsync();
+/// gateway.EnqueueFault(EmulatorFault.TooManyRequests(TimeSpan.FromSeconds(1)));
+/// using var client = gateway.CreateClient();
+/// // ... point the code under test at gateway.TokenEndpoint with "emulator-client" / "emulator-secret" ...
+/// Assert.That(gateway.TokenRequestCount, Is.EqualTo(2));
+/// </code>
+/// </example>
+public sealed class RapidSosGatewayEmulator : IAsyncDisposable, IDisposable
+{
+    private static readonly TimeSpan ShutdownGracePeriod = TimeSpan.FromSeconds(5);
+
+    private readonly GatewayCore _core;
+    private readonly KestrelServer? _server;
+    private int _disposed;
+
+    private RapidSosGatewayEmulator(GatewayCore core, KestrelServer? server, Uri baseAddress)
+    {
+        _core = core;
+        _server = server;
+        BaseAddress = baseAddress;
+        TokenEndpoint = new Uri(baseAddress, "oauth/token");
+        PasswordTokenEndpoint = new Uri(baseAddress, "oauth/v2/token");
+    }
+
+    /// <summary>Gets the root of the emulated gateway, with a trailing slash, such as <c>http://127.0.0.1:49152/</c>.</summary>
+    public Uri BaseAddress { get; }
+
+    /// <summary>Gets the client-credentials token endpoint, <see cref="BaseAddress"/> + <c>oauth/token</c>.</summary>
+    public Uri TokenEndpoint { get; }
+
+    /// <summary>Gets the password-grant token endpoint, <see cref="BaseAddress"/> + <c>oauth/v2/token</c>.</summary>
+    public Uri PasswordTokenEndpoint { get; }
+
+    /// <summary>Gets a value indicating whether this emulator serves requests in memory rather than over a socket.</summary>
+    public bool IsInMemory => _server is null;
+
+    /// <summary>
+    /// Gets or sets the lifetime of the tokens issued from now on, sent as <c>expires_in</c> in whole seconds (rounded
+    /// down) and enforced exactly by the emulator's <see cref="TimeProvider"/>. Tokens already issued keep theirs.
+    /// </summary>
+    /// <value>The default is <see cref="RapidSosGatewayEmulatorOptions.TokenLifetime"/>, one hour unless set.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public TimeSpan TokenLifetime
+    {
+        get => _core.TokenLifetime;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
+            _core.TokenLifetime = value;
+        }
+    }
+
+    /// <summary>
+    /// Gets or sets the real-time delay before every token request is answered (faults included). The client can
+    /// cancel the request during the delay.
+    /// </summary>
+    /// <value>The default is <see cref="RapidSosGatewayEmulatorOptions.TokenLatency"/>, zero unless set.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public TimeSpan TokenLatency
+    {
+        get => _core.TokenLatency;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
+            _core.TokenLatency = value;
+        }
+    }
+
+    /// <summary>
+    /// Gets or sets a function asked for a fault for each token request that finds the fault queue of
+    /// <see cref="EnqueueFault"/> empty; it returns <see langword="null"/> to answer normally. It may run concurrently.
+    /// The request it sees has its headers, body and form fields, but no answer yet. If the function throws, the
+    /// request is answered 500 with the exception's type and message in a <c>detail</c> body.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: no rule.</value>
+    public Func<EmulatorRequest, EmulatorFault?>? TokenFaultRule
+    {
+        get => _core.TokenFaultRule;
+        set => _core.TokenFaultRule = value;
+    }
+
+    /// <summary>Gets or sets the counterpart of <see cref="TokenFaultRule"/> for requests to the protected API.</summary>
+    /// <value>The default is <see langword="null"/>: no rule.</value>
+    public Func<EmulatorRequest, EmulatorFault?>? ApiFaultRule
+    {
+        get => _core.ApiFaultRule;
+        set => _core.ApiFaultRule = value;
+    }
+
+    /// <summary>
+    /// Gets or sets a value indicating whether the protected API refuses every token, valid or not, with 401
+    /// <c>Invalid Access Token</c>. Token requests are not affected.
+    /// </summary>
+    /// <value>The default is <see langword="false"/>.</value>
+    public bool RejectAllTokens
+    {
+        get => _core.RejectAllTokens;
+        set => _core.RejectAllTokens = value;
+    }
+
+    /// <summary>
+    /// Gets the most recent requests (at most <see cref="RapidSosGatewayEmulatorOptions.MaxRecordedRequests"/>), oldest
+    /// first, each complete with its answer's status code: a snapshot that later requests do not change.
+    /// </summary>
+    public IReadOnlyList<EmulatorRequest> Requests => _core.Recorder.Requests(tokenRequestsOnly: false);
+
+    /// <summary>Gets the requests of <see cref="Requests"/> addressed to a token endpoint: a snapshot.</summary>
+    public IReadOnlyList<EmulatorRequest> TokenRequests => _core.Recorder.Requests(tokenRequestsOnly: true);
+
+    /// <summary>
+    /// Gets the most recent tokens issued (at most <see cref="RapidSosGatewayEmulatorOptions.MaxRecordedRequests"/>),
+    /// oldest first, including those since revoked or expired: a snapshot.
+    /// </summary>
+    public IReadOnlyList<string> IssuedTokens => _core.Recorder.IssuedTokens();
+
+    /// <summary>Gets the exact number of requests to a token endpoint, answered or not, since the start or <see cref="ResetRecords"/>.</summary>
+    public int TokenRequestCount => _core.Recorder.TokenRequestCount;
+
+    /// <summary>Gets the exact number of token requests that were issued a token.</summary>
+    public int SuccessfulTokenRequestCount => _core.Recorder.SuccessfulTokenRequestCount;
+
+    /// <summary>Gets the exact number of requests to the protected API (paths under <c>/v1/</c>), answered or not.</summary>
+    public int ApiRequestCount => _core.Recorder.ApiRequestCount;
+
+    /// <summary>Gets the exact number of requests to the protected API answered 401, injected faults included.</summary>
+    public int UnauthorizedCount => _core.Recorder.UnauthorizedCount;
+
+    /// <summary>Starts an emulator listening with Kestrel on a free port of 127.0.0.1.</summary>
+    /// <param name="options">The settings; <see langword="null"/> for the defaults.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <returns>The running emulator; dispose it to stop listening.</returns>
+    /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
+    /// <exception cref="IOException">Kestrel could not bind a loopback port.</exception>
+    public static async Task<RapidSosGatewayEmulator> StartAsync(RapidSosGatewayEmulatorOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new RapidSosGatewayEmulatorOptions();
+        Validate(options);
+        var core = new GatewayCore(options);
+        var (server, address) = await KestrelAdapter.StartAsync(core, options.LoggerFactory ?? NullLoggerFactory.Instance, cancellationToken)
+            .ConfigureAwait(false);
+        return new RapidSosGatewayEmulator(core, server, address);
+    }
+
+    /// <summary>
+    /// Creates an emulator that opens no socket: requests reach it only through <see cref="CreateHandler"/> or
+    /// <see cref="CreateClient"/>, which accept any host name and serve the path.
+    /// </summary>
+    /// <param name="options">The settings; <see langword="null"/> for the defaults.</param>
+    /// <returns>The emulator, whose <see cref="BaseAddress"/> is <see cref="RapidSosGatewayEmulatorOptions.InMemoryBaseAddress"/>.</returns>
+    /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
+    public static RapidSosGatewayEmulator CreateInMemory(RapidSosGatewayEmulatorOptions? options = null)
+    {
+        options ??= new RapidSosGatewayEmulatorOptions();
+        Validate(options);
+        var address = options.InMemoryBaseAddress;
+        var baseAddress = address.AbsoluteUri.EndsWith('/') ? address : new Uri(address.AbsoluteUri + "/");
+        return new RapidSosGatewayEmulator(new GatewayCore(options), null, baseAddress);
+    }
+
+    /// <summary>
+    /// Creates a handler that reaches this emulator: for the in-memory form, one that serves requests in-process
+    /// (a reset connection then surfaces as <see cref="HttpRequestException"/>); for the Kestrel form, a plain
+    /// <see cref="SocketsHttpHandler"/> without proxy, cookies or redirects. The caller owns and disposes it.
+    /// </summary>
+    /// <returns>A new handler.</returns>
+    /// <exception cref="ObjectDisposedException">The emulator is disposed.</exception>
+    public HttpMessageHandler CreateHandler()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return _server is null
+            ? new InMemoryHandler(_core)
+            : new SocketsHttpHandler { UseProxy = false, UseCookies = false, AllowAutoRedirect = false };
+    }
+
+    /// <summary>Creates an <see cref="HttpClient"/> over <see cref="CreateHandler"/> with <see cref="HttpClient.BaseAddress"/> set to <see cref="BaseAddress"/>.</summary>
+    /// <returns>A new client, which disposes its handler; the caller owns it.</returns>
+    /// <exception cref="ObjectDisposedException">The emulator is disposed.</exception>
+    public HttpClient CreateClient() => new(CreateHandler(), disposeHandler: true) { BaseAddress = BaseAddress };
+
+    /// <summary>Adds a client the token endpoints accept, or gives a known client a new secret (the old one stops working).</summary>
+    /// <param name="clientId">The client id, compared case-sensitively.</param>
+    /// <param name="clientSecret">The client secret, compared case-sensitively after form or Basic decoding.</param>
+    /// <exception cref="ArgumentException"><paramref name="clientId"/> is null or empty, or <paramref name="clientSecret"/> is null.</exception>
+    public void AddClient(string clientId, string clientSecret)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(clientId);
+        ArgumentNullException.ThrowIfNull(clientSecret);
+        _core.Credentials.SetClient(clientId, clientSecret);
+    }
+
+    /// <summary>Adds a RapidSOS Portal user the password grant accepts, or gives a known user a new password.</summary>
+    /// <param name="username">The username, compared case-sensitively.</param>
+    /// <param name="password">The password.</param>
+    /// <exception cref="ArgumentException"><paramref name="username"/> is null or empty, or <paramref name="password"/> is null.</exception>
+    public void AddUser(string username, string password)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(username);
+        ArgumentNullException.ThrowIfNull(password);
+        _core.Credentials.SetUser(username, password);
+    }
+
+    /// <summary>
+    /// Queues a fault to answer one upcoming token request in place of the normal answer. Queued faults are used
+    /// first in, first out, one per request, before <see cref="TokenFaultRule"/> is asked.
+    /// </summary>
+    /// <param name="fault">The fault.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="fault"/> is <see langword="null"/>.</exception>
+    public void EnqueueFault(EmulatorFault fault)
+    {
+        ArgumentNullException.ThrowIfNull(fault);
+        _core.EnqueueTokenFault(fault);
+    }
+
+    /// <summary>
+    /// Queues a fault to answer one upcoming request to the protected API, before its token is checked; first in,
+    /// first out, before <see cref="ApiFaultRule"/> is asked.
+    /// </summary>
+    /// <param name="fault">The fault.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="fault"/> is <see langword="null"/>.</exception>
+    public void EnqueueApiFault(EmulatorFault fault)
+    {
+        ArgumentNullException.ThrowIfNull(fault);
+        _core.EnqueueApiFault(fault);
+    }
+
+    /// <summary>Invalidates every token issued so far: the API answers 401 <c>Invalid Access Token</c> to them. Later tokens work.</summary>
+    public void RevokeAllTokens() => _core.Tokens.RevokeAll();
+
+    /// <summary>Invalidates one token: the API answers 401 <c>Invalid Access Token</c> to it.</summary>
+    /// <param name="token">The access token.</param>
+    /// <returns><see langword="true"/> if the token was known and is now revoked; <see langword="false"/> if it was unknown or already revoked.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="token"/> is <see langword="null"/>.</exception>
+    public bool RevokeToken(string token)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        return _core.Tokens.Revoke(token);
+    }
+
+    /// <summary>
+    /// Clears <see cref="Requests"/> and <see cref="IssuedTokens"/> and zeroes the counters. Issued tokens stay valid,
+    /// and queued faults, rules and credentials are kept.
+    /// </summary>
+    public void ResetRecords() => _core.Recorder.Reset();
+
+    /// <summary>Stops the emulator: pending latencies and stalls end, and the Kestrel form stops listening.</summary>
+    /// <returns>A task that completes when the emulator has stopped.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _core.Shutdown();
+        if (_server is not null)
+        {
+            using var grace = new CancellationTokenSource(ShutdownGracePeriod);
+            try
+            {
+                await _server.StopAsync(grace.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                _server.Dispose();
+            }
+        }
+    }
+
+    /// <inheritdoc cref="DisposeAsync"/>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <summary>Returns the form and address of the emulator, for test output.</summary>
+    /// <returns>A short description.</returns>
+    public override string ToString() => $"RapidSOS gateway emulator ({(IsInMemory ? "in memory" : "Kestrel")}) at {BaseAddress}";
+
+    private static void Validate(RapidSosGatewayEmulatorOptions options)
+    {
+        const string Prefix = nameof(RapidSosGatewayEmulatorOptions) + ".";
+        if (options.TokenLifetime < TimeSpan.Zero)
+        {
+            throw new ArgumentException($"{Prefix}{nameof(options.TokenLifetime)} must not be negative.", nameof(options));
+        }
+
+        if (options.TokenLatency < TimeSpan.Zero)
+        {
+            throw new ArgumentException($"{Prefix}{nameof(options.TokenLatency)} must not be negative.", nameof(options));
+        }
+
+        if (options.MaxRecordedRequests < 0)
+        {
+            throw new ArgumentException($"{Prefix}{nameof(options.MaxRecordedRequests)} must not be negative.", nameof(options));
+        }
+
+        if (options.TimeProvider is null)
+        {
+            throw new ArgumentException($"{Prefix}{nameof(options.TimeProvider)} is required.", nameof(options));
+        }
+
+        if (options.TokenTypeValue is null)
+        {
+            throw new ArgumentException($"{Prefix}{nameof(options.TokenTypeValue)} is required.", nameof(options));
+        }
+
+        if (options.InMemoryBaseAddress is null || !options.InMemoryBaseAddress.IsAbsoluteUri)
+        {
+            throw new ArgumentException($"{Prefix}{nameof(options.InMemoryBaseAddress)} must be an absolute URI.", nameof(options));
+        }
+
+        if (options.ClientId is { Length: 0 } || options.Username is { Length: 0 })
+        {
+            throw new ArgumentException($"{Prefix}{nameof(options.ClientId)} and {nameof(options.Username)} must be null or non-empty.", nameof(options));
+        }
+    }
+}

@@ -1,0 +1,200 @@
+using System.Net;
+using System.Text;
+using Microsoft.Extensions.Time.Testing;
+
+namespace RapidSos.Http.Auth.Testing.Tests;
+
+[TestFixture(EmulatorHosting.Kestrel)]
+[TestFixture(EmulatorHosting.InMemory)]
+public sealed class RecordingTests : EmulatorTestBase
+{
+    public RecordingTests(EmulatorHosting hosting)
+        : base(hosting)
+    {
+    }
+
+    [Test]
+    public async Task Requests_TokenRequest_RecordsEverythingAboutIt()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2024, 5, 1, 12, 0, 0, TimeSpan.Zero));
+        var (emulator, client) = await StartAsync(new RapidSosGatewayEmulatorOptions { TimeProvider = time });
+
+        using var response = await client.PostAsync("oauth/token/?trace=1", ClientCredentialsForm(scope: "alerts emergency"));
+        var recorded = emulator.Requests.Single();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(recorded.Method, Is.EqualTo("POST"));
+            Assert.That(recorded.Path, Is.EqualTo("/oauth/token/"));
+            Assert.That(recorded.Query, Is.EqualTo("?trace=1"));
+            Assert.That(recorded.Timestamp, Is.EqualTo(time.GetUtcNow()));
+            Assert.That(recorded.IsTokenRequest, Is.True);
+            Assert.That(recorded.IsApiRequest, Is.False);
+            Assert.That(recorded.StatusCode, Is.EqualTo(200));
+            Assert.That(recorded.Token, Is.EqualTo(emulator.IssuedTokens.Single()));
+            Assert.That(recorded.ClientId, Is.EqualTo(ClientId));
+            Assert.That(recorded.Headers["content-type"], Is.EqualTo("application/x-www-form-urlencoded"));
+            Assert.That(recorded.Headers["CONTENT-LENGTH"], Is.EqualTo(recorded.Body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            Assert.That(recorded.Headers.ContainsKey("Host"), Is.True);
+            Assert.That(recorded.BodyText, Is.EqualTo("grant_type=client_credentials&client_id=emulator-client&client_secret=emulator-secret&scope=alerts+emergency"));
+            Assert.That(Encoding.UTF8.GetString(recorded.Body.Span), Is.EqualTo(recorded.BodyText));
+            Assert.That(recorded.Form, Is.EquivalentTo(new Dictionary<string, string>
+            {
+                ["grant_type"] = "client_credentials",
+                ["client_id"] = ClientId,
+                ["client_secret"] = ClientSecret,
+                ["scope"] = "alerts emergency",
+            }));
+            Assert.That(recorded.ToString(), Is.EqualTo("POST /oauth/token/ -> 200"));
+            Assert.That(emulator.TokenRequests, Is.EqualTo(new[] { recorded }));
+        });
+    }
+
+    [Test]
+    public async Task Requests_ApiRequest_RecordsPresentedTokenAndNoForm()
+    {
+        var (emulator, client) = await StartAsync();
+        var token = await GetTokenAsync(client);
+
+        using var response = await GetWithTokenAsync(client, "v1/ping", "Bearer " + token);
+        var recorded = emulator.Requests.Last();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(recorded.IsApiRequest, Is.True);
+            Assert.That(recorded.Token, Is.EqualTo(token));
+            Assert.That(recorded.Headers["authorization"], Is.EqualTo("Bearer " + token));
+            Assert.That(recorded.Form, Is.Empty);
+            Assert.That(recorded.Body.IsEmpty, Is.True);
+            Assert.That(emulator.TokenRequests, Has.Count.EqualTo(1));
+            Assert.That(emulator.Requests, Has.Count.EqualTo(2));
+        });
+    }
+
+    [Test]
+    public async Task Counters_TwoHundredConcurrentRequests_AreExact()
+    {
+        var (emulator, client) = await StartAsync();
+        var token = await GetTokenAsync(client);
+        emulator.ResetRecords();
+
+        var tasks = Enumerable.Range(0, 200).Select(async i =>
+        {
+            switch (i % 4)
+            {
+                case 0:
+                    using (var response = await client.PostAsync("oauth/token", ClientCredentialsForm()))
+                    {
+                        return response.StatusCode;
+                    }
+
+                case 1:
+                    using (var response = await client.PostAsync("oauth/v2/token", ClientCredentialsForm(clientSecret: "wrong")))
+                    {
+                        return response.StatusCode;
+                    }
+
+                case 2:
+                    using (var response = await GetWithTokenAsync(client, "v1/ping", "Bearer " + token))
+                    {
+                        return response.StatusCode;
+                    }
+
+                default:
+                    using (var response = await GetWithTokenAsync(client, "v1/ping", "Bearer not-a-token"))
+                    {
+                        return response.StatusCode;
+                    }
+            }
+        });
+        var statuses = await Task.WhenAll(tasks);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(statuses.Count(s => s == HttpStatusCode.OK), Is.EqualTo(100));
+            Assert.That(emulator.TokenRequestCount, Is.EqualTo(100));
+            Assert.That(emulator.SuccessfulTokenRequestCount, Is.EqualTo(50));
+            Assert.That(emulator.ApiRequestCount, Is.EqualTo(100));
+            Assert.That(emulator.UnauthorizedCount, Is.EqualTo(50));
+            Assert.That(emulator.Requests, Has.Count.EqualTo(200));
+            Assert.That(emulator.TokenRequests, Has.Count.EqualTo(100));
+            Assert.That(emulator.IssuedTokens, Has.Count.EqualTo(50).And.Unique);
+            Assert.That(emulator.Requests.Count(r => r.StatusCode == 401), Is.EqualTo(100));
+        });
+    }
+
+    [Test]
+    public async Task Requests_MoreThanMaxRecordedRequests_KeepsMostRecentAndExactCounters()
+    {
+        var (emulator, client) = await StartAsync(new RapidSosGatewayEmulatorOptions { MaxRecordedRequests = 5 });
+
+        for (var i = 0; i < 12; i++)
+        {
+            using var response = await client.PostAsync($"oauth/token?i={i}", ClientCredentialsForm());
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(emulator.Requests.Select(r => r.Query), Is.EqualTo(new[] { "?i=7", "?i=8", "?i=9", "?i=10", "?i=11" }));
+            Assert.That(emulator.IssuedTokens, Has.Count.EqualTo(5));
+            Assert.That(emulator.TokenRequestCount, Is.EqualTo(12));
+            Assert.That(emulator.SuccessfulTokenRequestCount, Is.EqualTo(12));
+        });
+    }
+
+    [Test]
+    public async Task Requests_MaxRecordedRequestsZero_RecordsNothingButCounts()
+    {
+        var (emulator, client) = await StartAsync(new RapidSosGatewayEmulatorOptions { MaxRecordedRequests = 0 });
+
+        var token = await GetTokenAsync(client);
+        using var response = await GetWithTokenAsync(client, "v1/ping", "Bearer " + token);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), "tokens are still honoured");
+            Assert.That(emulator.Requests, Is.Empty);
+            Assert.That(emulator.IssuedTokens, Is.Empty);
+            Assert.That(emulator.TokenRequestCount, Is.EqualTo(1));
+            Assert.That(emulator.ApiRequestCount, Is.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public async Task ResetRecords_AfterTraffic_ClearsRecordsAndCountersButKeepsTokensValid()
+    {
+        var (emulator, client) = await StartAsync();
+        var token = await GetTokenAsync(client);
+        using (await GetWithTokenAsync(client, "v1/ping", "Bearer bad"))
+        {
+        }
+
+        emulator.ResetRecords();
+        var afterReset = (emulator.Requests.Count, emulator.IssuedTokens.Count, emulator.TokenRequestCount,
+            emulator.SuccessfulTokenRequestCount, emulator.ApiRequestCount, emulator.UnauthorizedCount);
+        using var response = await GetWithTokenAsync(client, "v1/ping", "Bearer " + token);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(afterReset, Is.EqualTo((0, 0, 0, 0, 0, 0)));
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(emulator.ApiRequestCount, Is.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public async Task Requests_Snapshot_DoesNotChangeWithLaterRequests()
+    {
+        var (emulator, client) = await StartAsync();
+        await GetTokenAsync(client);
+
+        var snapshot = emulator.Requests;
+        await GetTokenAsync(client);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(snapshot, Has.Count.EqualTo(1));
+            Assert.That(emulator.Requests, Has.Count.EqualTo(2));
+        });
+    }
+}
