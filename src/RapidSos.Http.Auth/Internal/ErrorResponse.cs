@@ -24,8 +24,11 @@ internal static partial class ErrorResponse
             .Append('.');
         if (status == HttpStatusCode.Unauthorized || status == HttpStatusCode.BadRequest)
         {
-            message.Append(" Check the client id, secret").Append(settings.GrantType == RapidSosGrantType.Password ? ", user name and password" : string.Empty)
-                .Append(" of registration '").Append(settings.Name).Append("'.");
+            message.Append(settings.GrantType == RapidSosGrantType.Password
+                    ? " Check the client id, client secret, user name and password of "
+                    : " Check the client id and client secret of ")
+                .Append(settings.Name.Length == 0 ? "the default RapidSOS registration" : $"RapidSOS registration '{settings.Name}'")
+                .Append('.');
         }
 
         return new RapidSosAuthenticationException(message.ToString(), innerException: null, status, detail, settings.DisplayEndpoint)
