@@ -30,6 +30,8 @@ public class BearerTokenHandler : DelegatingHandler
     private readonly Origin[] _origins;
     private readonly bool _retryOnUnauthorized;
     private readonly ILogger _logger;
+    private readonly string _registration;
+    private readonly RapidSosAuthMetrics _metrics;
 
     /// <summary>
     /// Creates a handler that takes tokens from <paramref name="tokenProvider"/> and sends them only to the
@@ -42,13 +44,20 @@ public class BearerTokenHandler : DelegatingHandler
     /// <exception cref="ArgumentNullException"><paramref name="tokenProvider"/> or <paramref name="options"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException"><see cref="RapidSosAuthOptions.BaseAddress"/> or an additional origin is missing or not absolute.</exception>
     public BearerTokenHandler(ITokenProvider tokenProvider, RapidSosAuthOptions options, ILogger<BearerTokenHandler>? logger = null)
+        : this(tokenProvider, options, logger, registration: string.Empty, metrics: null)
+    {
+    }
+
+    internal BearerTokenHandler(ITokenProvider tokenProvider, RapidSosAuthOptions options, ILogger? logger, string registration, RapidSosAuthMetrics? metrics)
     {
         ArgumentNullException.ThrowIfNull(tokenProvider);
         ArgumentNullException.ThrowIfNull(options);
 
         _tokenProvider = tokenProvider;
         _retryOnUnauthorized = options.RetryOnUnauthorized;
-        _logger = logger ?? (ILogger)NullLogger.Instance;
+        _logger = logger ?? NullLogger.Instance;
+        _registration = registration;
+        _metrics = metrics ?? RapidSosAuthMetrics.Shared;
 
         var origins = new List<Origin> { Origin.From(options.BaseAddress, nameof(options.BaseAddress)) };
         foreach (var origin in options.AdditionalOrigins)
@@ -102,7 +111,7 @@ public class BearerTokenHandler : DelegatingHandler
         if (_retryOnUnauthorized && MustBuffer(request.Content))
         {
             Log.BufferingRequestContent(_logger, request.Method, OriginOf(request), request.RequestUri!.AbsolutePath, request.Content!.GetType().Name);
-            BufferSync(request.Content, cancellationToken);
+            request.Content = BufferSync(request.Content, cancellationToken);
         }
 
         request.Headers.Authorization = token.HeaderValue;
@@ -117,6 +126,7 @@ public class BearerTokenHandler : DelegatingHandler
             ? sync.RefreshToken(token, cancellationToken)
             : _tokenProvider.RefreshTokenAsync(token, cancellationToken).AsTask().GetAwaiter().GetResult();
         Log.RetryingAfterUnauthorized(_logger, request.Method, OriginOf(request), request.RequestUri!.AbsolutePath);
+        _metrics.RecordUnauthorizedRetry(_registration);
         request.Headers.Authorization = fresh.HeaderValue;
         response = base.Send(request, cancellationToken);
         if (response.StatusCode == HttpStatusCode.Unauthorized)
@@ -129,25 +139,37 @@ public class BearerTokenHandler : DelegatingHandler
 
     private AccessToken GetTokenSync(CancellationToken cancellationToken)
     {
-        var tokenTask = _tokenProvider.GetTokenAsync(cancellationToken);
-        if (tokenTask.IsCompletedSuccessfully)
+        // The built-in provider serves a cached token at once and otherwise fetches synchronously on this thread
+        // (or waits for the fetch already under way); a custom provider without a synchronous path can only be
+        // waited for.
+        if (_tokenProvider is ISyncTokenProvider sync)
         {
-            return tokenTask.Result;
+            return sync.GetToken(cancellationToken);
         }
 
-        // The built-in provider fetches synchronously on this thread; a custom provider that has no synchronous
-        // path can only be waited for.
-        return _tokenProvider is ISyncTokenProvider sync
-            ? sync.GetToken(cancellationToken)
-            : tokenTask.AsTask().GetAwaiter().GetResult();
+        var tokenTask = _tokenProvider.GetTokenAsync(cancellationToken);
+        return tokenTask.IsCompletedSuccessfully ? tokenTask.Result : tokenTask.AsTask().GetAwaiter().GetResult();
     }
 
-    private static void BufferSync(HttpContent content, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads a content that can be sent only once into memory, synchronously, and returns a replacement that can
+    /// be sent any number of times, with the same headers. (HttpContent has no synchronous LoadIntoBuffer.)
+    /// </summary>
+    private static ByteArrayContent BufferSync(HttpContent content, CancellationToken cancellationToken)
     {
-        // HttpContent has no synchronous LoadIntoBuffer; a stream-based content buffers on a synchronous read
-        // only through its async path, which completes without awaiting I/O for in-memory sources.
-        _ = cancellationToken;
-        content.LoadIntoBufferAsync().GetAwaiter().GetResult();
+        using var buffer = new MemoryStream();
+        content.CopyTo(buffer, context: null, cancellationToken);
+        var replacement = new ByteArrayContent(buffer.GetBuffer(), 0, (int)buffer.Length);
+        foreach (var header in content.Headers)
+        {
+            if (!string.Equals(header.Key, "Content-Length", StringComparison.OrdinalIgnoreCase))
+            {
+                replacement.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            }
+        }
+
+        content.Dispose();
+        return replacement;
     }
 
     private async Task<HttpResponseMessage> AwaitResponseAsync(HttpRequestMessage request, AccessToken token, Task<HttpResponseMessage> responseTask, CancellationToken cancellationToken)
@@ -186,6 +208,7 @@ public class BearerTokenHandler : DelegatingHandler
         unauthorized.Dispose();
         var token = await _tokenProvider.RefreshTokenAsync(rejected, cancellationToken).ConfigureAwait(false);
         Log.RetryingAfterUnauthorized(_logger, request.Method, OriginOf(request), request.RequestUri!.AbsolutePath);
+        _metrics.RecordUnauthorizedRetry(_registration);
 
         request.Headers.Authorization = token.HeaderValue;
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);

@@ -15,6 +15,18 @@ public static class RapidSosAuthDefaults
     public const string TokenClientName = "RapidSos.Http.Auth.TokenEndpoint";
 
     /// <summary>
+    /// The name of the <see cref="System.Diagnostics.Metrics.Meter"/> the library reports to, <c>RapidSos.Http.Auth</c>:
+    /// pass it to OpenTelemetry's <c>AddMeter</c>.
+    /// </summary>
+    public const string MeterName = "RapidSos.Http.Auth";
+
+    /// <summary>
+    /// The name of the <see cref="System.Diagnostics.ActivitySource"/> that traces token requests,
+    /// <c>RapidSos.Http.Auth</c>: pass it to OpenTelemetry's <c>AddSource</c>.
+    /// </summary>
+    public const string ActivitySourceName = "RapidSos.Http.Auth";
+
+    /// <summary>
     /// The relative path of the client-credentials token endpoint, <c>oauth/token</c>.
     /// </summary>
     public const string ClientCredentialsTokenPath = "oauth/token";

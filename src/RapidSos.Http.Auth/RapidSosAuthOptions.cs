@@ -84,6 +84,14 @@ public sealed class RapidSosAuthOptions
     public bool RetryOnUnauthorized { get; set; } = true;
 
     /// <summary>
+    /// Gets or sets whether the first token is fetched while the host starts, so that a wrong secret fails the
+    /// deployment with the gateway's message instead of failing the first real call, and the first call pays no
+    /// token latency. Needs a host (<c>IHostedService</c>); without one nothing changes.
+    /// </summary>
+    /// <value>The default is <see langword="false"/>.</value>
+    public bool AcquireTokenOnStart { get; set; }
+
+    /// <summary>
     /// Gets the origins (scheme, host and port; any path is ignored) besides <see cref="BaseAddress"/> that may
     /// receive the bearer token, for RapidSOS products served from another host. A request to any other origin
     /// fails before it is sent.

@@ -1,6 +1,8 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -85,10 +87,14 @@ public static class RapidSosAuthenticationServiceCollectionExtensions
         services.AddMemoryCache();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RapidSosAuthOptions>, RapidSosAuthOptionsValidator>());
         services.TryAddSingleton(sp => new TokenEndpointClient(sp.GetRequiredService<IHttpClientFactory>()));
+        services.TryAddSingleton(sp => new RapidSosAuthMetrics(sp.GetService<IMeterFactory>()));
 
-        if (!services.Any(d => d.ServiceType == typeof(BackChannelMarker)))
+        var registrations = (RapidSosRegistrations?)services.FirstOrDefault(d => d.ServiceType == typeof(RapidSosRegistrations))?.ImplementationInstance;
+        if (registrations is null)
         {
-            services.AddSingleton<BackChannelMarker>();
+            registrations = new RapidSosRegistrations();
+            services.AddSingleton(registrations);
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, TokenWarmupService>());
             services.AddHttpClient(RapidSosAuthDefaults.TokenClientName, client => client.Timeout = TimeSpan.FromSeconds(30))
                 .ConfigurePrimaryHttpMessageHandler(static () => new SocketsHttpHandler
                 {
@@ -97,6 +103,8 @@ public static class RapidSosAuthenticationServiceCollectionExtensions
                     UseCookies = false,
                 });
         }
+
+        registrations.Names.Add(name);
 
         services.TryAddKeyedSingleton<ITokenProvider>(name, static (sp, key) =>
         {
@@ -108,7 +116,8 @@ public static class RapidSosAuthenticationServiceCollectionExtensions
                 sp.GetRequiredService<IMemoryCache>(),
                 sp.GetRequiredService<TokenEndpointClient>(),
                 sp.GetService<TimeProvider>() ?? TimeProvider.System,
-                logger);
+                logger,
+                sp.GetRequiredService<RapidSosAuthMetrics>());
         });
 
         if (name == Options.Options.DefaultName)
@@ -119,6 +128,4 @@ public static class RapidSosAuthenticationServiceCollectionExtensions
         services.TryAddTransient(static sp => RapidSosBearerTokenHttpClientBuilderExtensions.CreateHandler(sp, Options.Options.DefaultName));
         return services;
     }
-
-    private sealed class BackChannelMarker;
 }

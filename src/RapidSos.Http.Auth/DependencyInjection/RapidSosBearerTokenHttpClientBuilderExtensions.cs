@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using RapidSos.Http.Auth;
+using RapidSos.Http.Auth.Internal;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -37,6 +38,6 @@ public static class RapidSosBearerTokenHttpClientBuilderExtensions
                 ? "No default RapidSOS registration exists. Call services.AddRapidSosAuthentication(options => ...) before adding BearerTokenHandler to a client."
                 : $"No RapidSOS registration named '{name}' exists. Call services.AddRapidSosAuthentication(\"{name}\", options => ...) before AddRapidSosBearerToken(\"{name}\").");
         var options = services.GetRequiredService<IOptionsMonitor<RapidSosAuthOptions>>().Get(name);
-        return new BearerTokenHandler(provider, options, services.GetService<ILogger<BearerTokenHandler>>());
+        return new BearerTokenHandler(provider, options, services.GetService<ILogger<BearerTokenHandler>>(), name, services.GetService<RapidSosAuthMetrics>());
     }
 }

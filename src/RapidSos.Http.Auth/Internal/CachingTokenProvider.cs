@@ -11,7 +11,7 @@ namespace RapidSos.Http.Auth.Internal;
 /// (single flight), refreshes start ahead of expiry in the background, and a rejected token is replaced once
 /// however many callers report it.
 /// </summary>
-internal sealed class CachingTokenProvider : ITokenProvider, IDisposable
+internal sealed class CachingTokenProvider : ITokenProvider, ISyncTokenProvider, IDisposable
 {
     private static readonly TimeSpan s_minRetryDelay = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan s_maxRetryDelay = TimeSpan.FromSeconds(30);
@@ -22,6 +22,7 @@ internal sealed class CachingTokenProvider : ITokenProvider, IDisposable
     private readonly TokenEndpointClient _endpointClient;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private readonly RapidSosAuthMetrics _metrics;
     private readonly IDisposable? _optionsChangeRegistration;
     private readonly object _gate = new();
 
@@ -29,6 +30,7 @@ internal sealed class CachingTokenProvider : ITokenProvider, IDisposable
     private volatile TokenRequestSettings? _settings;
     private int _settingsVersion;
     private Inflight? _inflight;
+    private Exception? _lastFailure;
 
     public CachingTokenProvider(
         string name,
@@ -36,7 +38,8 @@ internal sealed class CachingTokenProvider : ITokenProvider, IDisposable
         IMemoryCache cache,
         TokenEndpointClient endpointClient,
         TimeProvider timeProvider,
-        ILogger logger)
+        ILogger logger,
+        RapidSosAuthMetrics? metrics = null)
     {
         _name = name;
         _optionsMonitor = optionsMonitor;
@@ -44,8 +47,14 @@ internal sealed class CachingTokenProvider : ITokenProvider, IDisposable
         _endpointClient = endpointClient;
         _timeProvider = timeProvider;
         _logger = logger;
+        _metrics = metrics ?? RapidSosAuthMetrics.Shared;
         _optionsChangeRegistration = optionsMonitor.OnChange(OnOptionsChanged);
     }
+
+    public string Name => _name;
+
+    /// <summary>The last failed token request, cleared by a successful one: for the health check.</summary>
+    internal Exception? LastFailure => Volatile.Read(ref _lastFailure);
 
     /// <summary>The token callers are served now, if any: for the health check and tests.</summary>
     internal CachedToken? Current => _current;
@@ -70,17 +79,56 @@ internal sealed class CachingTokenProvider : ITokenProvider, IDisposable
             var state = current.State;
             if (state == CachedToken.Fresh)
             {
+                CountCacheHit();
                 return new ValueTask<AccessToken>(current.Token);
             }
 
             if (state == CachedToken.RefreshDue)
             {
                 StartBackgroundRefresh(current);
+                CountCacheHit();
                 return new ValueTask<AccessToken>(current.Token);
             }
         }
 
         return new ValueTask<AccessToken>(GetTokenSlowAsync(cancellationToken));
+    }
+
+    public AccessToken GetToken(CancellationToken cancellationToken)
+    {
+        var current = _current;
+        if (current is not null && current.State != CachedToken.Expired)
+        {
+            if (current.State == CachedToken.RefreshDue)
+            {
+                StartBackgroundRefresh(current);
+            }
+
+            CountCacheHit();
+            return current.Token;
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var settings = GetSettings();
+        if (TryServeCached(settings) is { } cached)
+        {
+            return cached.Token;
+        }
+
+        return Wait(GetOrStartRequest(settings, rejected: null, async: false), cancellationToken).Token;
+    }
+
+    public AccessToken RefreshToken(AccessToken rejected, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(rejected);
+        cancellationToken.ThrowIfCancellationRequested();
+        var settings = GetSettings();
+        if (FindReplacement(settings, rejected) is { } replacement)
+        {
+            return replacement.Token;
+        }
+
+        return Wait(GetOrStartRequest(settings, rejected, async: false), cancellationToken).Token;
     }
 
     public ValueTask<AccessToken> RefreshTokenAsync(AccessToken rejected, CancellationToken cancellationToken = default)
@@ -98,36 +146,80 @@ internal sealed class CachingTokenProvider : ITokenProvider, IDisposable
     {
         cancellationToken.ThrowIfCancellationRequested();
         var settings = GetSettings();
-
-        // Another registration with the same credentials, or an earlier provider instance, may hold one already.
-        if (TryGetCached(settings.Key) is { } cached)
+        if (TryServeCached(settings) is { } cached)
         {
-            Publish(settings, cached);
-            if (cached.State == CachedToken.RefreshDue)
-            {
-                StartBackgroundRefresh(cached);
-            }
-
             return cached.Token;
         }
 
-        var inflight = GetOrStartRequest(settings, rejected: null);
+        var inflight = GetOrStartRequest(settings, rejected: null, async: true);
         var entry = await inflight.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         return entry.Token;
+    }
+
+    /// <summary>Another registration with the same credentials, or an earlier provider, may hold a token already.</summary>
+    private CachedToken? TryServeCached(TokenRequestSettings settings)
+    {
+        if (TryGetCached(settings.Key) is not { } cached)
+        {
+            return null;
+        }
+
+        Publish(settings, cached);
+        if (cached.State == CachedToken.RefreshDue)
+        {
+            StartBackgroundRefresh(cached);
+        }
+
+        return cached;
+    }
+
+    private CachedToken? FindReplacement(TokenRequestSettings settings, AccessToken rejected)
+    {
+        var current = _current is { } c && c.Key.Equals(settings.Key) ? c : TryGetCached(settings.Key);
+        return current is not null && current.IsUsable && !current.Holds(rejected) ? current : null;
+    }
+
+    /// <summary>
+    /// Blocks a synchronous caller until the shared request completes. The request runs either on this very
+    /// thread (already complete here) or on the thread pool, never on a context this thread must pump, so the
+    /// wait cannot deadlock.
+    /// </summary>
+    private static CachedToken Wait(Inflight inflight, CancellationToken cancellationToken)
+    {
+        if (!inflight.Task.IsCompleted)
+        {
+            try
+            {
+                inflight.Task.Wait(cancellationToken);
+            }
+            catch (AggregateException)
+            {
+                // Rethrown unwrapped below.
+            }
+        }
+
+        return inflight.Task.GetAwaiter().GetResult();
+    }
+
+    private void CountCacheHit()
+    {
+        if (_metrics.CacheHits.Enabled)
+        {
+            _metrics.CacheHits.Add(1, new KeyValuePair<string, object?>("rapidsos.registration", _name));
+        }
     }
 
     private async Task<AccessToken> RefreshTokenCoreAsync(AccessToken rejected, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var settings = GetSettings();
-        var current = _current is { } c && c.Key.Equals(settings.Key) ? c : TryGetCached(settings.Key);
-        if (current is not null && current.IsUsable && !current.Holds(rejected))
+        if (FindReplacement(settings, rejected) is { } replacement)
         {
             // Someone else already replaced the rejected token.
-            return current.Token;
+            return replacement.Token;
         }
 
-        var inflight = GetOrStartRequest(settings, rejected);
+        var inflight = GetOrStartRequest(settings, rejected, async: true);
         var entry = await inflight.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         return entry.Token;
     }
@@ -157,17 +249,18 @@ internal sealed class CachingTokenProvider : ITokenProvider, IDisposable
         }
 
         Log.BackgroundRefreshStarted(_logger, settings.ClientId, _name, current.Token.ExpiresAt);
-        var inflight = GetOrStartRequest(settings, rejected: null);
+        var inflight = GetOrStartRequest(settings, rejected: null, async: true);
         _ = inflight.Task.ContinueWith(
             static (task, state) =>
             {
-                var (provider, token) = ((CachingTokenProvider, CachedToken))state!;
+                var (provider, token, settings) = ((CachingTokenProvider, CachedToken, TokenRequestSettings))state!;
                 if (task.IsFaulted)
                 {
+                    provider._metrics.RecordRefreshFailure(settings);
                     provider.BackgroundRefreshFailed(token, task.Exception!.InnerException!);
                 }
             },
-            (this, current),
+            (this, current, settings),
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
@@ -200,10 +293,11 @@ internal sealed class CachingTokenProvider : ITokenProvider, IDisposable
     }
 
     /// <summary>
-    /// Joins the token request under way for <paramref name="settings"/>' key, or starts one. With
-    /// <paramref name="rejected"/>, the cached entry holding that token is retired first.
+    /// Joins the token request under way for <paramref name="settings"/>' key, or starts one: on the thread pool
+    /// for asynchronous callers, on this thread for synchronous ones. With <paramref name="rejected"/>, the cached
+    /// entry holding that token is retired first.
     /// </summary>
-    private Inflight GetOrStartRequest(TokenRequestSettings settings, AccessToken? rejected)
+    private Inflight GetOrStartRequest(TokenRequestSettings settings, AccessToken? rejected, bool async)
     {
         Inflight inflight;
         lock (_gate)
@@ -239,22 +333,35 @@ internal sealed class CachingTokenProvider : ITokenProvider, IDisposable
             _inflight = inflight;
         }
 
-        // Run the request on the thread pool: never inline on a caller that holds a lock or a
-        // SynchronizationContext, and never tied to one caller's cancellation.
-        _ = Task.Run(() => RunRequestAsync(settings, inflight));
+        if (async)
+        {
+            // On the thread pool: never inline on a caller that holds a lock or a SynchronizationContext, and
+            // never tied to one caller's cancellation.
+            _ = Task.Run(() => RunRequestAsync(settings, inflight, async: true));
+        }
+        else
+        {
+            // With async: false every I/O call inside is synchronous, so this completes before it returns.
+            _ = RunRequestAsync(settings, inflight, async: false);
+        }
+
         return inflight;
     }
 
-    private async Task RunRequestAsync(TokenRequestSettings settings, Inflight inflight)
+    private async Task RunRequestAsync(TokenRequestSettings settings, Inflight inflight, bool async)
     {
         CachedToken? entry = null;
         Exception? failure = null;
+        var activity = RapidSosAuthMetrics.StartTokenRequestActivity(settings);
+        var started = _timeProvider.GetTimestamp();
         try
         {
             // Expiry counts from the moment the request is sent, on the local clock: the gateway's issued_at
             // (seconds or milliseconds, on a clock that may be skewed) is not trusted.
             var sentAt = _timeProvider.GetUtcNow();
-            var (value, lifetime) = await _endpointClient.RequestTokenAsync(settings, CancellationToken.None).ConfigureAwait(false);
+            var (value, lifetime) = async
+                ? await _endpointClient.RequestTokenAsync(settings).ConfigureAwait(false)
+                : _endpointClient.RequestToken(settings);
             var token = new AccessToken(value, sentAt + lifetime);
             entry = new CachedToken(token, settings.Key, sentAt, lifetime, settings.RefreshBeforeExpiry, _timeProvider);
             Store(entry, lifetime);
@@ -270,6 +377,9 @@ internal sealed class CachingTokenProvider : ITokenProvider, IDisposable
         }
         finally
         {
+            _metrics.RecordTokenRequest(settings, _timeProvider.GetElapsedTime(started), failure);
+            RapidSosAuthMetrics.StopTokenRequestActivity(activity, entry?.Token.ExpiresAt, failure);
+            Volatile.Write(ref _lastFailure, failure);
             lock (_gate)
             {
                 if (ReferenceEquals(_inflight, inflight))

@@ -96,6 +96,18 @@ internal static class RapidSosAuthOptionsBinder
             }
         }
 
+        if (Value(nameof(options.AcquireTokenOnStart)) is { } acquire)
+        {
+            if (bool.TryParse(acquire, out var enabled))
+            {
+                options.AcquireTokenOnStart = enabled;
+            }
+            else
+            {
+                Bad(nameof(options.AcquireTokenOnStart), acquire, "true or false");
+            }
+        }
+
         foreach (var child in configuration.GetSection(nameof(options.AdditionalOrigins)).GetChildren())
         {
             if (child.Value is not { Length: > 0 } origin)

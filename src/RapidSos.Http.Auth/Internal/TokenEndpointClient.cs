@@ -6,6 +6,12 @@ namespace RapidSos.Http.Auth.Internal;
 /// Posts token requests through the named back-channel client and turns every outcome into a token or a
 /// <see cref="RapidSosAuthenticationException"/>.
 /// </summary>
+/// <remarks>
+/// One code path serves both callers: with <c>async: false</c> every I/O call is the synchronous one
+/// (<see cref="HttpClient.Send(HttpRequestMessage, HttpCompletionOption, CancellationToken)"/>,
+/// <see cref="Stream.Read(Span{byte})"/>), so the returned task is already complete and nothing blocks on
+/// asynchronous work: the pattern SocketsHttpHandler itself uses.
+/// </remarks>
 internal sealed class TokenEndpointClient
 {
     /// <summary>Token responses are a few hundred bytes; anything past this is not a token response.</summary>
@@ -19,23 +25,37 @@ internal sealed class TokenEndpointClient
     }
 
     /// <summary>
-    /// Requests a token. The caller's cancellation is not passed in: one request serves many callers, and its
-    /// time limit is the back-channel client's <see cref="HttpClient.Timeout"/>.
+    /// Requests a token. The callers' cancellation is not passed in: one request serves many callers, and its
+    /// time limit is the back-channel client's <see cref="HttpClient.Timeout"/>, which also bounds reading the body.
     /// </summary>
-    public async Task<(string Token, TimeSpan Lifetime)> RequestTokenAsync(TokenRequestSettings settings, CancellationToken cancellationToken)
+    public Task<(string Token, TimeSpan Lifetime)> RequestTokenAsync(TokenRequestSettings settings) =>
+        RequestTokenCoreAsync(settings, async: true);
+
+    /// <summary>The synchronous twin of <see cref="RequestTokenAsync"/>, for <see cref="HttpClient.Send(HttpRequestMessage)"/> callers.</summary>
+    public (string Token, TimeSpan Lifetime) RequestToken(TokenRequestSettings settings)
+    {
+        var task = RequestTokenCoreAsync(settings, async: false);
+        System.Diagnostics.Debug.Assert(task.IsCompleted, "the synchronous path must not suspend");
+        return task.GetAwaiter().GetResult();
+    }
+
+    private async Task<(string Token, TimeSpan Lifetime)> RequestTokenCoreAsync(TokenRequestSettings settings, bool async)
     {
         var client = _httpClientFactory.CreateClient(RapidSosAuthDefaults.TokenClientName);
+
+        // HttpClient.Timeout stops at the response headers when they are read first; this bounds the body too.
+        using var timeout = client.Timeout == Timeout.InfiniteTimeSpan ? new CancellationTokenSource() : new CancellationTokenSource(client.Timeout);
         using var request = settings.CreateRequest();
         HttpResponseMessage response;
         try
         {
-            response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            response = async
+                ? await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false)
+                : client.Send(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
         }
-        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException ex)
         {
-            throw new RapidSosAuthenticationException(
-                $"The RapidSOS token request to {settings.DisplayEndpoint} timed out after {client.Timeout.TotalSeconds:0.###} s.",
-                ex, statusCode: null, detail: null, settings.DisplayEndpoint);
+            throw TimedOut(settings, client, ex);
         }
         catch (HttpRequestException ex)
         {
@@ -50,9 +70,13 @@ internal sealed class TokenEndpointClient
             int length;
             try
             {
-                (buffer, length) = await ReadBodyAsync(response.Content, settings, cancellationToken).ConfigureAwait(false);
+                (buffer, length) = await ReadBodyAsync(response.Content, settings, async, timeout.Token).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is IOException or HttpRequestException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            catch (OperationCanceledException ex)
+            {
+                throw TimedOut(settings, client, ex);
+            }
+            catch (Exception ex) when (ex is IOException or HttpRequestException)
             {
                 throw new RapidSosAuthenticationException(
                     $"The RapidSOS token response from {settings.DisplayEndpoint} could not be read: {ex.Message}",
@@ -77,7 +101,7 @@ internal sealed class TokenEndpointClient
         }
     }
 
-    private static async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpContent content, TokenRequestSettings settings, CancellationToken cancellationToken)
+    private static async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpContent content, TokenRequestSettings settings, bool async, CancellationToken cancellationToken)
     {
         var declared = content.Headers.ContentLength;
         if (declared > MaxResponseBytes)
@@ -86,8 +110,10 @@ internal sealed class TokenEndpointClient
         }
 
         var buffer = new byte[declared is > 0 ? (int)declared.Value + 1 : 1024];
-        var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        await using (stream.ConfigureAwait(false))
+        var stream = async
+            ? await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false)
+            : content.ReadAsStream(cancellationToken);
+        try
         {
             var length = 0;
             while (true)
@@ -100,7 +126,9 @@ internal sealed class TokenEndpointClient
                     buffer = larger;
                 }
 
-                var read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                var read = async
+                    ? await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false)
+                    : stream.Read(buffer.AsSpan(length));
                 if (read == 0)
                 {
                     return (buffer, length);
@@ -114,7 +142,22 @@ internal sealed class TokenEndpointClient
                 }
             }
         }
+        finally
+        {
+            if (async)
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                stream.Dispose();
+            }
+        }
     }
+
+    private static RapidSosAuthenticationException TimedOut(TokenRequestSettings settings, HttpClient client, OperationCanceledException ex) =>
+        new($"The RapidSOS token request to {settings.DisplayEndpoint} timed out after {client.Timeout.TotalSeconds:0.###} s.",
+            ex, statusCode: null, detail: null, settings.DisplayEndpoint);
 
     private static RapidSosAuthenticationException TooLarge(TokenRequestSettings settings) =>
         new($"The RapidSOS token response from {settings.DisplayEndpoint} is larger than {MaxResponseBytes / 1024} KiB; it is not a token response and was not read.",

@@ -25,6 +25,7 @@ internal sealed class ProviderHarness : IDisposable
         var collection = new ServiceCollection();
         collection.AddLogging(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(new FakeLoggerProvider(Logs)));
         collection.AddSingleton<TimeProvider>(Time);
+        collection.AddMetrics();
         collection.AddRapidSosAuthentication(name, o =>
         {
             o.BaseAddress = new Uri("https://api.test.example/");

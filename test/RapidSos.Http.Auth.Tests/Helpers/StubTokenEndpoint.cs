@@ -42,6 +42,15 @@ internal sealed class StubTokenEndpoint : HttpMessageHandler
     public static HttpResponseMessage Json(HttpStatusCode status, string body) =>
         new(status) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
 
+    // HttpClient.Send on the back channel (the synchronous path): the same behaviour, on the caller's thread.
+    protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        SynchronousSends++;
+        return SendAsync(request, cancellationToken).GetAwaiter().GetResult();
+    }
+
+    public int SynchronousSends { get; private set; }
+
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var n = Interlocked.Increment(ref _requestCount);

@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Net;
+
+namespace RapidSos.Http.Auth.Internal;
+
+/// <summary>
+/// The library's instruments and activity source. Tags carry the registration name, the grant type and the
+/// client id (not a secret); never a token, a password or a secret.
+/// </summary>
+internal sealed class RapidSosAuthMetrics : IDisposable
+{
+    private static readonly string? s_version = typeof(RapidSosAuthMetrics).Assembly.GetName().Version?.ToString();
+
+    private readonly Meter _meter;
+    private readonly bool _ownsMeter;
+
+    public RapidSosAuthMetrics(IMeterFactory? meterFactory)
+    {
+        // Through IMeterFactory when DI has one, so the meter is scoped to the container (and testable with
+        // MetricCollector); a handler built by hand shares one process-wide meter.
+        _meter = meterFactory?.Create(RapidSosAuthDefaults.MeterName, s_version) ?? new Meter(RapidSosAuthDefaults.MeterName, s_version);
+        _ownsMeter = meterFactory is null;
+
+        TokenRequests = _meter.CreateCounter<long>("rapidsos.auth.token_requests", "{request}",
+            "Token requests sent to the RapidSOS token endpoint, by outcome.");
+        TokenRequestDuration = _meter.CreateHistogram<double>("rapidsos.auth.token_request.duration", "s",
+            "Duration of token requests to the RapidSOS token endpoint.");
+        UnauthorizedRetries = _meter.CreateCounter<long>("rapidsos.auth.unauthorized_retries", "{retry}",
+            "API requests answered 401 and resent once with a new token.");
+        RefreshFailures = _meter.CreateCounter<long>("rapidsos.auth.refresh_failures", "{failure}",
+            "Background refreshes ahead of expiry that failed while the current token stayed in use.");
+        CacheHits = _meter.CreateCounter<long>("rapidsos.auth.cache_hits", "{token}",
+            "Tokens served from the cache without a token request.");
+    }
+
+    /// <summary>For handlers and providers built without DI.</summary>
+    public static RapidSosAuthMetrics Shared { get; } = new(meterFactory: null);
+
+    public static ActivitySource ActivitySource { get; } = new(RapidSosAuthDefaults.ActivitySourceName, s_version);
+
+    public Counter<long> TokenRequests { get; }
+
+    public Histogram<double> TokenRequestDuration { get; }
+
+    public Counter<long> UnauthorizedRetries { get; }
+
+    public Counter<long> RefreshFailures { get; }
+
+    public Counter<long> CacheHits { get; }
+
+    public void RecordTokenRequest(TokenRequestSettings settings, TimeSpan duration, Exception? failure)
+    {
+        if (!TokenRequests.Enabled && !TokenRequestDuration.Enabled)
+        {
+            return;
+        }
+
+        var tags = RegistrationTags(settings);
+        tags.Add("rapidsos.outcome", failure is null ? "success" : "failure");
+        if (failure is not null)
+        {
+            tags.Add("error.type", ErrorType(failure));
+            if (failure is HttpRequestException { StatusCode: { } status })
+            {
+                tags.Add("http.response.status_code", (int)status);
+            }
+        }
+
+        TokenRequests.Add(1, tags);
+        TokenRequestDuration.Record(duration.TotalSeconds, tags);
+    }
+
+    public void RecordRefreshFailure(TokenRequestSettings settings)
+    {
+        if (RefreshFailures.Enabled)
+        {
+            RefreshFailures.Add(1, RegistrationTags(settings));
+        }
+    }
+
+    public void RecordUnauthorizedRetry(string registration)
+    {
+        if (UnauthorizedRetries.Enabled)
+        {
+            UnauthorizedRetries.Add(1, new KeyValuePair<string, object?>("rapidsos.registration", registration));
+        }
+    }
+
+    public static Activity? StartTokenRequestActivity(TokenRequestSettings settings)
+    {
+        var activity = ActivitySource.StartActivity("RapidSOS token request", ActivityKind.Client);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("server.address", settings.DisplayEndpoint.Host);
+            activity.SetTag("server.port", settings.DisplayEndpoint.Port);
+            activity.SetTag("url.full", settings.DisplayEndpoint.AbsoluteUri);
+            activity.SetTag("rapidsos.registration", settings.Name);
+            activity.SetTag("rapidsos.grant_type", GrantTypeTag(settings.GrantType));
+            activity.SetTag("rapidsos.client_id", settings.ClientId);
+        }
+
+        return activity;
+    }
+
+    public static void StopTokenRequestActivity(Activity? activity, DateTimeOffset? expiresAt, Exception? failure)
+    {
+        if (activity is null)
+        {
+            return;
+        }
+
+        if (failure is null)
+        {
+            activity.SetTag("http.response.status_code", 200);
+            activity.SetTag("rapidsos.token.expires_at", expiresAt?.ToString("O", CultureInfo.InvariantCulture));
+            activity.SetStatus(ActivityStatusCode.Ok);
+        }
+        else
+        {
+            activity.SetTag("error.type", ErrorType(failure));
+            if (failure is HttpRequestException { StatusCode: { } status })
+            {
+                activity.SetTag("http.response.status_code", (int)status);
+            }
+
+            // The message names the endpoint, the status and the gateway's text, scrubbed of secrets.
+            activity.SetStatus(ActivityStatusCode.Error, failure.Message);
+        }
+
+        activity.Dispose();
+    }
+
+    public void Dispose()
+    {
+        if (_ownsMeter)
+        {
+            _meter.Dispose();
+        }
+    }
+
+    internal static string GrantTypeTag(RapidSosGrantType grantType) =>
+        grantType == RapidSosGrantType.Password ? "password" : "client_credentials";
+
+    private static TagList RegistrationTags(TokenRequestSettings settings) => new()
+    {
+        { "rapidsos.registration", settings.Name },
+        { "rapidsos.grant_type", GrantTypeTag(settings.GrantType) },
+        { "rapidsos.client_id", settings.ClientId },
+    };
+
+    private static string ErrorType(Exception failure) => failure switch
+    {
+        HttpRequestException { StatusCode: HttpStatusCode.OK } => "invalid_response",
+        HttpRequestException { StatusCode: { } status } => ((int)status).ToString(CultureInfo.InvariantCulture),
+        { InnerException: OperationCanceledException or TimeoutException } => "timeout",
+        { InnerException: HttpRequestException } => "network",
+        RapidSosAuthenticationException => "invalid_response",
+        _ => failure.GetType().Name,
+    };
+}

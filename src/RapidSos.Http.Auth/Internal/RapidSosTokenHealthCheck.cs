@@ -1,0 +1,65 @@
+using System.Globalization;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+
+namespace RapidSos.Http.Auth.Internal;
+
+/// <summary>
+/// Healthy while a valid token is cached or can be obtained; Degraded while callers run on a still-valid token
+/// whose refresh keeps failing; Unhealthy (or the registration's failure status) when no token can be had.
+/// A cached, valid token answers the probe without a token request.
+/// </summary>
+internal sealed class RapidSosTokenHealthCheck : IHealthCheck
+{
+    private readonly ITokenProvider _provider;
+    private readonly string _registration;
+
+    public RapidSosTokenHealthCheck(ITokenProvider provider, string registration)
+    {
+        _provider = provider;
+        _registration = registration;
+    }
+
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        if (_provider is CachingTokenProvider caching && caching.Current is { IsUsable: true } current)
+        {
+            var data = Data(current.Token.ExpiresAt, current.Key.ClientId);
+            return current.RefreshFailures > 0 && caching.LastFailure is { } failure
+                ? HealthCheckResult.Degraded(
+                    $"RapidSOS registration '{_registration}' runs on a token that expires at {current.Token.ExpiresAt:O}; " +
+                    $"{current.RefreshFailures} refresh attempt(s) failed: {failure.Message}",
+                    exception: null,
+                    data)
+                : HealthCheckResult.Healthy($"RapidSOS registration '{_registration}' has a valid token until {current.Token.ExpiresAt:O}.", data);
+        }
+
+        try
+        {
+            var token = await _provider.GetTokenAsync(cancellationToken).ConfigureAwait(false);
+            return HealthCheckResult.Healthy(
+                $"RapidSOS registration '{_registration}' obtained a token valid until {token.ExpiresAt:O}.",
+                Data(token.ExpiresAt, clientId: null));
+        }
+        catch (Exception ex) when (ex is RapidSosAuthenticationException or OptionsValidationException)
+        {
+            // The messages name the endpoint, status and gateway text (or each invalid option); never a secret.
+            return new HealthCheckResult(context.Registration.FailureStatus, ex.Message, ex);
+        }
+    }
+
+    private Dictionary<string, object> Data(DateTimeOffset expiresAt, string? clientId)
+    {
+        var data = new Dictionary<string, object>
+        {
+            ["registration"] = _registration,
+            ["expires_at"] = expiresAt.ToString("O", CultureInfo.InvariantCulture),
+        };
+        if (clientId is not null)
+        {
+            data["client_id"] = clientId;
+        }
+
+        return data;
+    }
+}
