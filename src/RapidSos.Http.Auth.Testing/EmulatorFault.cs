@@ -143,6 +143,25 @@ public sealed class EmulatorFault
         return Respond(GatewayResponse.Create(status, null, []), $"Empty({status.ToString(CultureInfo.InvariantCulture)})");
     }
 
+    /// <summary>
+    /// Answers with a redirect to <paramref name="location"/>, as a misconfigured proxy or a hostile intermediary
+    /// might: for testing that credentials and tokens do not follow it.
+    /// </summary>
+    /// <param name="status">A redirect status: 301, 302, 303, 307 or 308.</param>
+    /// <param name="location">Where the redirect points.</param>
+    /// <returns>The fault.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="status"/> is not a 3xx status.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="location"/> is <see langword="null"/>.</exception>
+    public static EmulatorFault Redirect(int status, Uri location)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(status, 300);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(status, 399);
+        ArgumentNullException.ThrowIfNull(location);
+        return Respond(
+            GatewayResponse.Create(status, null, [], [new("Location", location.OriginalString)]),
+            $"Redirect({status.ToString(CultureInfo.InvariantCulture)}, {location.OriginalString})");
+    }
+
     /// <summary>Answers 200 with <c>Content-Type: application/json</c> and a truncated JSON document.</summary>
     /// <returns>The fault.</returns>
     public static EmulatorFault MalformedJson() => Respond(GatewayResponse.Json(200, ResponseBodies.Truncated), "MalformedJson()");

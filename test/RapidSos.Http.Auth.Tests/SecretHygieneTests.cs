@@ -18,6 +18,7 @@ public class SecretHygieneTests
     {
         var issued = new ConcurrentBag<string>();
         var captured = new List<string>();
+        using var telemetry = new TelemetryCapture();
         using var h = new ProviderHarness(o =>
         {
             o.GrantType = RapidSosGrantType.Password;
@@ -97,7 +98,8 @@ public class SecretHygieneTests
         captured.Add(h.Options.Get("").ToString());
         captured.Add(h.Caching.Current!.Key.ToString());
 
-        var text = h.AllLogText + "\n" + string.Join("\n", captured);
+        var text = h.AllLogText + "\n" + string.Join("\n", captured) + "\n" + telemetry.Text;
+        Assert.That(telemetry.Text, Does.Contain("rapidsos.auth.token_requests").And.Contain("RapidSOS token request"), "metrics and traces were captured");
         Assert.That(h.Logs.GetSnapshot(), Has.Count.GreaterThan(10), "the scenarios must have logged");
         Assert.That(issued, Has.Count.GreaterThanOrEqualTo(3));
         Assert.That(text, Does.Not.Contain(ProviderHarness.Secret));
@@ -105,6 +107,76 @@ public class SecretHygieneTests
         Assert.That(text, Does.Not.Contain(ProviderHarness.UserPassword));
         Assert.That(text, Does.Not.Contain("zqx"), "no issued token may appear anywhere");
         foreach (var token in issued)
+        {
+            Assert.That(text, Does.Not.Contain(token));
+        }
+    }
+}
+
+public class SecretHygieneIntegrationTests
+{
+    private const string Secret = "emulator-Secret-p@ss&word=+% é";
+    private const string Password = "portal-Password-&=+ %";
+
+    [Test]
+    public async Task EveryGatewayScenario_LogsMetricsTracesAndExceptions_NeverContainSecretPasswordOrToken()
+    {
+        using var telemetry = new TelemetryCapture();
+        var captured = new List<string>();
+        await using var f = await Integration.GatewayFixture.StartAsync(
+            g => { g.ClientSecret = Secret; g.Password = Password; g.TokenLatency = TimeSpan.FromMilliseconds(5); },
+            o => { o.GrantType = RapidSosGrantType.Password; o.Username = "emulator-user"; o.Password = Password; });
+        async Task Run(Func<Task> scenario)
+        {
+            try
+            {
+                await scenario();
+            }
+            catch (Exception ex)
+            {
+                captured.Add(ex.ToString());
+            }
+        }
+
+        var api = f.Api;
+        await Run(() => api.GetAsync("v1/ping"));
+        await Run(() => api.PostAsync("v1/echo", new StringContent("{\"a\":1}")));
+        f.Gateway.RevokeAllTokens();
+        await Run(() => Task.WhenAll(Enumerable.Range(0, 20).Select(_ => api.GetAsync("v1/ping"))));
+        await Run(() => Task.Run(() => api.Send(new HttpRequestMessage(HttpMethod.Get, "v1/ping"))));
+        f.Gateway.RejectAllTokens = true;
+        await Run(() => api.GetAsync("v1/ping"));
+        f.Gateway.RejectAllTokens = false;
+        foreach (var fault in new[]
+        {
+            Testing.EmulatorFault.Detail(500, "Internal server error"), Testing.EmulatorFault.TooManyRequests(TimeSpan.FromSeconds(1)),
+            Testing.EmulatorFault.InvalidClient(), Testing.EmulatorFault.Html(502), Testing.EmulatorFault.Empty(503),
+            Testing.EmulatorFault.MalformedJson(), Testing.EmulatorFault.ConnectionReset(),
+            Testing.EmulatorFault.OAuthError(400, "invalid_grant", "bad password"),
+        })
+        {
+            f.Gateway.RevokeAllTokens();
+            f.Gateway.EnqueueFault(fault);
+            await Run(() => api.GetAsync("v1/ping"));
+            await Run(() => api.GetAsync("v1/ping"));
+        }
+
+        // Refresh ahead with a failing endpoint, then expiry.
+        f.Gateway.EnqueueFault(Testing.EmulatorFault.Detail(500, "down"));
+        f.Time.Advance(TimeSpan.FromMinutes(57));
+        await Run(() => api.GetAsync("v1/ping"));
+        await Internal.CachingTokenProviderTests.WaitUntilAsync(() => f.Logs.GetSnapshot().Any(r => r.Id.Id == 4));
+        f.Time.Advance(TimeSpan.FromHours(2));
+        await Run(() => api.GetAsync("v1/ping"));
+
+        var text = string.Join("\n", f.Logs.GetSnapshot().Select(r => $"{r.Level} {r.Message} {r.Exception}"))
+            + "\n" + string.Join("\n", captured) + "\n" + telemetry.Text;
+        Assert.That(f.Gateway.IssuedTokens, Has.Count.GreaterThanOrEqualTo(5));
+        Assert.That(telemetry.MeasurementCount, Is.GreaterThan(10));
+        Assert.That(text, Does.Contain("RapidSOS token request"));
+        Assert.That(text, Does.Not.Contain(Secret).And.Not.Contain(Uri.EscapeDataString(Secret)));
+        Assert.That(text, Does.Not.Contain(Password).And.Not.Contain(Uri.EscapeDataString(Password)));
+        foreach (var token in f.Gateway.IssuedTokens)
         {
             Assert.That(text, Does.Not.Contain(token));
         }
