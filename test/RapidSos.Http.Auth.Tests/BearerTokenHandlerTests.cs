@@ -88,9 +88,9 @@ public class BearerTokenHandlerTests
     {
         var bytes = Encoding.UTF8.GetBytes("{\"alert\":\"caller reports fire\",\"n\":42}");
         yield return new TestCaseData(new Func<HttpContent>(() => new StringContent("{\"alert\":\"caller reports fire\",\"n\":42}", Encoding.UTF8, "application/json"))).SetName("SendAsync_UnauthorizedWithStringContent_ResendsBodyIntact");
-        yield return new TestCaseData(new Func<HttpContent>(() => new StreamContent(new NonSeekableStream(bytes)))).SetName("SendAsync_UnauthorizedWithNonSeekableStream_ResendsBodyIntact");
+        yield return new TestCaseData(new Func<HttpContent>(() => new StreamContent(new ReadOnceStream(bytes)))).SetName("SendAsync_UnauthorizedWithReadOnceStream_ResendsBodyIntact");
         yield return new TestCaseData(new Func<HttpContent>(() => new StreamContent(new MemoryStream(bytes)))).SetName("SendAsync_UnauthorizedWithSeekableStream_ResendsBodyIntact");
-        yield return new TestCaseData(new Func<HttpContent>(() => new MultipartFormDataContent("boundary") { { new StreamContent(new NonSeekableStream(bytes)), "file", "a.json" } })).SetName("SendAsync_UnauthorizedWithMultipartStream_ResendsBodyIntact");
+        yield return new TestCaseData(new Func<HttpContent>(() => new MultipartFormDataContent("boundary") { { new StreamContent(new ReadOnceStream(bytes)), "file", "a.json" } })).SetName("SendAsync_UnauthorizedWithMultipartStream_ResendsBodyIntact");
         yield return new TestCaseData(new Func<HttpContent>(() => JsonContent.Create(new { alert = "caller reports fire", n = 42 }))).SetName("SendAsync_UnauthorizedWithJsonContent_ResendsBodyIntact");
         yield return new TestCaseData(new Func<HttpContent>(() => new FormUrlEncodedContent([new("a", "b c&d")]))).SetName("SendAsync_UnauthorizedWithFormContent_ResendsBodyIntact");
         yield return new TestCaseData(new Func<HttpContent>(() => new ReadOnlyMemoryContent(bytes))).SetName("SendAsync_UnauthorizedWithReadOnlyMemoryContent_ResendsBodyIntact");
@@ -185,7 +185,7 @@ public class BearerTokenHandlerTests
         _api.RejectedTokens.Add("first-token");
         using var client = CreateClient();
 
-        using var response = client.Send(new HttpRequestMessage(HttpMethod.Post, "v1/echo") { Content = new StreamContent(new NonSeekableStream([1, 2, 3])) });
+        using var response = client.Send(new HttpRequestMessage(HttpMethod.Post, "v1/echo") { Content = new StreamContent(new ReadOnceStream([1, 2, 3])) });
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         var sends = _api.Sends.ToArray();
@@ -198,29 +198,5 @@ public class BearerTokenHandlerTests
     {
         Assert.Throws<ArgumentNullException>(() => _ = new BearerTokenHandler(null!, new RapidSosAuthOptions()));
         Assert.Throws<ArgumentNullException>(() => _ = new BearerTokenHandler(_provider.Object, null!));
-    }
-
-    /// <summary>A request body that can be read once, like a network or pipe stream.</summary>
-    private sealed class NonSeekableStream(byte[] data) : Stream
-    {
-        private int _position;
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            var n = Math.Min(count, data.Length - _position);
-            Array.Copy(data, _position, buffer, offset, n);
-            _position += n;
-            return n;
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -60,7 +60,7 @@ public class ObservabilityTests
         h.Endpoint.Respond = (_, _) => StubTokenEndpoint.Json(HttpStatusCode.InternalServerError, """{"detail":"down"}""");
         h.Time.Advance(TimeSpan.FromSeconds(3599 - 200));
         await client.GetAsync("v1/ping");
-        await Internal.CachingTokenProviderTests.WaitUntilAsync(() => refreshFailures.GetMeasurementSnapshot().Count == 1);
+        await Wait.UntilAsync(() => refreshFailures.GetMeasurementSnapshot().Count == 1);
 
         Assert.That(hits.GetMeasurementSnapshot().Count, Is.GreaterThanOrEqualTo(3));
         Assert.That(retries.GetMeasurementSnapshot().Single().Tags["rapidsos.registration"], Is.EqualTo(""));

@@ -72,7 +72,7 @@ public class SynchronousPathTests
 
         OnSingleThreadedContext(() =>
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, "v1/echo") { Content = new StreamContent(new OneShotStream([4, 5, 6])) };
+            using var request = new HttpRequestMessage(HttpMethod.Post, "v1/echo") { Content = new StreamContent(new ReadOnceStream([4, 5, 6])) };
             request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/octet-stream");
             using var response = client.Send(request);
             status = response.StatusCode;
@@ -140,10 +140,5 @@ public class SynchronousPathTests
         }
 
         public override SynchronizationContext CreateCopy() => this;
-    }
-
-    private sealed class OneShotStream(byte[] data) : MemoryStream(data)
-    {
-        public override bool CanSeek => false;
     }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using RapidSos.Http.Auth.Testing;
+using RapidSos.Http.Auth.Tests.Helpers;
 
 namespace RapidSos.Http.Auth.Tests.Integration;
 
@@ -171,7 +172,7 @@ public class GatewayIntegrationTests
 
         f.Time.Advance(TimeSpan.FromMinutes(56));
         (await f.Api.GetAsync("v1/ping")).Dispose();
-        await WaitUntilAsync(() => f.Gateway.SuccessfulTokenRequestCount == 2);
+        await Wait.UntilAsync(() => f.Gateway.SuccessfulTokenRequestCount == 2);
         f.Time.Advance(TimeSpan.FromMinutes(5));
         using var afterOldExpiry = await f.Api.GetAsync("v1/ping");
 
@@ -195,13 +196,13 @@ public class GatewayIntegrationTests
         }
 
         // Each failed attempt is logged once its retry is scheduled; only then does advancing time reach it.
-        await WaitUntilAsync(() => f.Logs.GetSnapshot().Count(r => r.Id.Id == 4) == 1);
+        await Wait.UntilAsync(() => f.Logs.GetSnapshot().Count(r => r.Id.Id == 4) == 1);
         f.Time.Advance(TimeSpan.FromSeconds(2));
         (await f.Api.GetAsync("v1/ping")).Dispose();
-        await WaitUntilAsync(() => f.Logs.GetSnapshot().Count(r => r.Id.Id == 4) == 2);
+        await Wait.UntilAsync(() => f.Logs.GetSnapshot().Count(r => r.Id.Id == 4) == 2);
         f.Time.Advance(TimeSpan.FromSeconds(4));
         (await f.Api.GetAsync("v1/ping")).Dispose();
-        await WaitUntilAsync(() => f.Gateway.SuccessfulTokenRequestCount == 2);
+        await Wait.UntilAsync(() => f.Gateway.SuccessfulTokenRequestCount == 2);
 
         f.Time.Advance(TimeSpan.FromMinutes(5));
         using var last = await f.Api.GetAsync("v1/ping");
@@ -270,29 +271,4 @@ public class GatewayIntegrationTests
         Assert.That(f.Gateway.Requests.Last().Body.ToArray(), Is.EqualTo(new byte[] { 7, 8, 9 }));
     }
 
-    private static Task WaitUntilAsync(Func<bool> condition) => Internal.CachingTokenProviderTests.WaitUntilAsync(condition);
-
-    /// <summary>A request body that can be read once, like a network stream.</summary>
-    private sealed class ReadOnceStream(byte[] data) : Stream
-    {
-        private int _position;
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            var n = Math.Min(count, data.Length - _position);
-            Array.Copy(data, _position, buffer, offset, n);
-            _position += n;
-            return n;
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
 }

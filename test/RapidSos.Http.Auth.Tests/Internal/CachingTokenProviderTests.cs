@@ -161,7 +161,7 @@ public class CachingTokenProviderTests
             "callers must not wait for the background refresh");
         await h.Endpoint.WaitForRequestsAsync(2);
         h.Endpoint.Release();
-        await WaitUntilAsync(() => h.Provider.GetTokenAsync().Result.Value == "token-2");
+        await Wait.UntilAsync(() => h.Provider.GetTokenAsync().Result.Value == "token-2");
         Assert.That(h.Endpoint.RequestCount, Is.EqualTo(2));
     }
 
@@ -194,7 +194,7 @@ public class CachingTokenProviderTests
         h.Time.Advance(TimeSpan.FromSeconds(0.2));
         var stillCurrent = await h.Provider.GetTokenAsync();
         Assert.That(stillCurrent.Value, Is.EqualTo("token-1"));
-        await WaitUntilAsync(() => h.Provider.GetTokenAsync().Result.Value == "token-2");
+        await Wait.UntilAsync(() => h.Provider.GetTokenAsync().Result.Value == "token-2");
         Assert.That(h.Endpoint.RequestCount, Is.EqualTo(2));
     }
 
@@ -210,7 +210,7 @@ public class CachingTokenProviderTests
         h.Time.Advance(TimeSpan.FromSeconds(3599 - 299));
         Assert.That((await h.Provider.GetTokenAsync()).Value, Is.SameAs(first.Value));
         await h.Endpoint.WaitForRequestsAsync(2);
-        await WaitUntilAsync(() => h.Logs.GetSnapshot().Any(r => r.Id.Id == 4));
+        await Wait.UntilAsync(() => h.Logs.GetSnapshot().Any(r => r.Id.Id == 4));
 
         // Still the old, valid token; no new attempt until the retry delay has passed.
         for (var i = 0; i < 50; i++)
@@ -225,7 +225,7 @@ public class CachingTokenProviderTests
 
         h.Time.Advance(TimeSpan.FromSeconds(2));
         _ = h.Provider.GetTokenAsync();
-        await WaitUntilAsync(() => h.Provider.GetTokenAsync().Result.Value == "token-3");
+        await Wait.UntilAsync(() => h.Provider.GetTokenAsync().Result.Value == "token-3");
         Assert.That(h.Endpoint.RequestCount, Is.EqualTo(3));
     }
 
@@ -461,33 +461,5 @@ public class CachingTokenProviderTests
         Assert.That(ex!.Failures, Has.Some.Contains("ClientId is required"));
         Assert.That(ex.Failures, Has.Some.Contains("ClientSecret is required"));
         Assert.That(h.Endpoint.RequestCount, Is.Zero);
-    }
-
-    internal static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (!condition())
-        {
-            await Task.Delay(5, timeout.Token);
-        }
-    }
-
-    private sealed class EndlessStream : Stream
-    {
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            Array.Fill(buffer, (byte)' ', offset, count);
-            return count;
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -1,0 +1,55 @@
+namespace RapidSos.Http.Auth.Tests.Helpers;
+
+/// <summary>
+/// A request or response body that can be read only once and has no length, like a network or pipe stream:
+/// StreamContent cannot rewind it, so a resend must come from a buffer.
+/// </summary>
+internal sealed class ReadOnceStream(byte[] data) : MemoryStream(data, writable: false)
+{
+    public override bool CanSeek => false;
+
+    public override long Length => throw new NotSupportedException();
+}
+
+/// <summary>A body that never ends: for testing that readers stop at their cap.</summary>
+internal sealed class EndlessStream : Stream
+{
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override void Flush()
+    {
+    }
+
+    public override int Read(byte[] buffer, int offset, int count)
+    {
+        Array.Fill(buffer, (byte)' ', offset, count);
+        return count;
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
+
+internal static class Wait
+{
+    /// <summary>Polls until a background effect (a refresh, a log line) has happened; fails after 30 s.</summary>
+    public static async Task UntilAsync(Func<bool> condition)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (!condition())
+        {
+            await Task.Delay(5, timeout.Token);
+        }
+    }
+}
