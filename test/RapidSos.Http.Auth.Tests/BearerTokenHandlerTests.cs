@@ -194,6 +194,34 @@ public class BearerTokenHandlerTests
     }
 
     [Test]
+    public void Send_SecondUnauthorized_DisposesFirstAndReturnsSecondWithoutLooping()
+    {
+        _api.RejectedTokens.Add("first-token");
+        _api.RejectedTokens.Add("second-token");
+        using var client = CreateClient();
+
+        using var response = client.Send(new HttpRequestMessage(HttpMethod.Get, "v1/ping"));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(_api.Sends.Select(s => s.Authorization), Is.EqualTo(new[] { "Bearer first-token", "Bearer second-token" }));
+        _provider.Verify(p => p.RefreshTokenAsync(It.IsAny<AccessToken>(), It.IsAny<CancellationToken>()), Times.Once);
+        Assert.That(() => _api.Responses[0].Content.ReadAsStream(), Throws.InstanceOf<ObjectDisposedException>(), "the first 401 response must be disposed");
+    }
+
+    [Test]
+    public void Send_TokenFetchFails_DoesNotSendRequest()
+    {
+        var failure = new RapidSosAuthenticationException("token endpoint down");
+        _provider.Setup(p => p.GetTokenAsync(It.IsAny<CancellationToken>())).Returns(new ValueTask<AccessToken>(Task.FromException<AccessToken>(failure)));
+        using var client = CreateClient();
+
+        var ex = Assert.Throws<RapidSosAuthenticationException>(() => client.Send(new HttpRequestMessage(HttpMethod.Get, "v1/ping")));
+
+        Assert.That(ex, Is.SameAs(failure));
+        Assert.That(_api.Sends, Is.Empty);
+    }
+
+    [Test]
     public void Constructor_NullArguments_Throw()
     {
         Assert.Throws<ArgumentNullException>(() => _ = new BearerTokenHandler(null!, new RapidSosAuthOptions()));

@@ -288,8 +288,9 @@ internal sealed class CachingTokenProvider : ITokenProvider, ISyncTokenProvider,
             delay = s_minRetryDelay;
         }
 
-        Log.BackgroundRefreshFailed(_logger, token.Key.ClientId, _name, attempt, token.Token.ExpiresAt, delay, exception);
+        // Arm the retry before logging: whoever observes the log must find the retry already scheduled.
         token.RefreshFailed(delay);
+        Log.BackgroundRefreshFailed(_logger, token.Key.ClientId, _name, attempt, token.Token.ExpiresAt, delay, exception);
     }
 
     /// <summary>

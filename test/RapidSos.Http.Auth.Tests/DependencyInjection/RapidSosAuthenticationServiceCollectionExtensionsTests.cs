@@ -168,6 +168,27 @@ public class RapidSosAuthenticationServiceCollectionExtensionsTests
     }
 
     [Test]
+    public void AddRapidSosAuthentication_BackChannel_NeverFollowsRedirectsNorKeepsCookiesAndTimesOutAfter30s()
+    {
+        var services = new ServiceCollection();
+        services.AddRapidSosAuthentication(Credentials);
+        using var provider = services.BuildServiceProvider();
+
+        var handler = provider.GetRequiredService<IHttpMessageHandlerFactory>().CreateHandler(RapidSosAuthDefaults.TokenClientName);
+        while (handler is DelegatingHandler delegating)
+        {
+            handler = delegating.InnerHandler!;
+        }
+
+        Assert.That(handler, Is.InstanceOf<SocketsHttpHandler>());
+        var primary = (SocketsHttpHandler)handler;
+        Assert.That(primary.AllowAutoRedirect, Is.False, "a redirected POST would carry the client secret to the redirect target");
+        Assert.That(primary.UseCookies, Is.False);
+        using var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient(RapidSosAuthDefaults.TokenClientName);
+        Assert.That(client.Timeout, Is.EqualTo(TimeSpan.FromSeconds(30)));
+    }
+
+    [Test]
     public async Task HandlerRotation_NewHandlerInstances_DoNotRefetchTokens()
     {
         // IHttpClientFactory rotates handler chains (HandlerLifetime); each rotation resolves a new transient

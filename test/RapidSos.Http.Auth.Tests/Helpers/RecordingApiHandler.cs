@@ -17,7 +17,16 @@ internal sealed class RecordingApiHandler : HttpMessageHandler
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var body = request.Content is null ? [] : await request.Content.ReadAsByteArrayAsync(cancellationToken);
+        // Read the body as SocketsHttpHandler does: CopyToAsync, which (unlike ReadAsByteArrayAsync) does not
+        // buffer it inside the HttpContent, so a content that cannot be sent twice fails here as it would on the wire.
+        byte[] body = [];
+        if (request.Content is not null)
+        {
+            using var buffer = new MemoryStream();
+            await request.Content.CopyToAsync(buffer, cancellationToken);
+            body = buffer.ToArray();
+        }
+
         return Answer(request, body);
     }
 

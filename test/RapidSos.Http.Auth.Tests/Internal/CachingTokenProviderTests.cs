@@ -462,4 +462,215 @@ public class CachingTokenProviderTests
         Assert.That(ex.Failures, Has.Some.Contains("ClientSecret is required"));
         Assert.That(h.Endpoint.RequestCount, Is.Zero);
     }
+
+    [Test]
+    public async Task GetTokenAsync_SlowTokenResponse_ExpiryCountsFromSendTimeNotArrival()
+    {
+        using var h = new ProviderHarness();
+        var sentAt = h.Time.GetUtcNow();
+        h.Endpoint.Respond = (n, _) =>
+        {
+            h.Time.Advance(TimeSpan.FromSeconds(20)); // the gateway takes 20 s to answer
+            return StubTokenEndpoint.Token($"token-{n}", expiresIn: "3599");
+        };
+
+        var token = await h.Provider.GetTokenAsync();
+
+        Assert.That(token.ExpiresAt, Is.EqualTo(sentAt.AddSeconds(3599)));
+    }
+
+    [Test]
+    public async Task GetTokenAsync_TokenShorterThanWindow_StaysFreshUntilFourFifthsOfLifetime()
+    {
+        using var h = new ProviderHarness(o => o.RefreshBeforeExpiry = TimeSpan.FromMinutes(5));
+        h.Endpoint.Respond = (n, _) => StubTokenEndpoint.Token($"token-{n}", expiresIn: "10");
+        var token = await h.Provider.GetTokenAsync();
+
+        Assert.That(h.Caching.Current!.RefreshAt, Is.EqualTo(token.ExpiresAt - TimeSpan.FromSeconds(2)));
+        h.Time.Advance(TimeSpan.FromSeconds(7.9));
+        _ = h.Provider.GetTokenAsync();
+
+        // The in-flight flag is set synchronously when a refresh starts, unlike the stub's request count.
+        Assert.That(h.Caching.HasInflightRequest, Is.False, "no refresh before 80% of the lifetime");
+    }
+
+    [Test]
+    public async Task GetTokenAsync_BackgroundRefreshFailed_NoNewAttemptBeforeBackoff()
+    {
+        using var h = new ProviderHarness();
+        var first = await h.Provider.GetTokenAsync();
+        h.Endpoint.Respond = (n, _) => n == 2
+            ? StubTokenEndpoint.Json(HttpStatusCode.InternalServerError, """{"detail":"Internal server error"}""")
+            : StubTokenEndpoint.Token($"token-{n}");
+        h.Time.Advance(TimeSpan.FromSeconds(3599 - 299));
+        _ = h.Provider.GetTokenAsync();
+        await Wait.UntilAsync(() => h.Caching.Current!.RefreshFailures == 1);
+
+        // Fake time stands still: however long callers keep asking, the 1 s back-off has not elapsed.
+        var until = DateTime.UtcNow.AddMilliseconds(300);
+        while (DateTime.UtcNow < until)
+        {
+            Assert.That(h.Provider.GetTokenAsync().Result, Is.SameAs(first));
+            Assert.That(h.Caching.HasInflightRequest, Is.False, "a failed refresh must back off before trying again");
+            await Task.Delay(5);
+        }
+
+        Assert.That(h.Endpoint.RequestCount, Is.EqualTo(2));
+    }
+
+    [TestCase(120, 120.0, TestName = "GetTokenAsync_BackgroundRefreshThrottled_HonoursRetryAfter")]
+    [TestCase(3600, 149.5, TestName = "GetTokenAsync_BackgroundRefreshThrottled_RetryAfterCappedAtHalfTimeLeft")]
+    public async Task GetTokenAsync_BackgroundRefreshThrottled_RetryDelay(int retryAfterSeconds, double expectedDelaySeconds)
+    {
+        using var h = new ProviderHarness();
+        await h.Provider.GetTokenAsync();
+        h.Endpoint.Respond = (n, _) =>
+        {
+            if (n != 2)
+            {
+                return StubTokenEndpoint.Token($"token-{n}");
+            }
+
+            var throttled = StubTokenEndpoint.Json(HttpStatusCode.TooManyRequests, """{"detail":"Too many requests. Please try again later"}""");
+            throttled.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(TimeSpan.FromSeconds(retryAfterSeconds));
+            return throttled;
+        };
+
+        h.Time.Advance(TimeSpan.FromSeconds(3599 - 299)); // 299 s left: half is 149.5 s
+        _ = h.Provider.GetTokenAsync();
+        await Wait.UntilAsync(() => h.Logs.GetSnapshot().Any(r => r.Id.Id == 4));
+
+        var warning = h.Logs.GetSnapshot().Single(r => r.Id.Id == 4);
+        Assert.That(TimeSpan.Parse(warning.GetStructuredStateValue("RetryDelay")!, System.Globalization.CultureInfo.InvariantCulture),
+            Is.EqualTo(TimeSpan.FromSeconds(expectedDelaySeconds)));
+    }
+
+    [Test]
+    public async Task RefreshTokenAsync_CallerCancels_ThrowsPromptlyAndSharedRequestStillCompletes()
+    {
+        using var h = new ProviderHarness();
+        var rejected = await h.Provider.GetTokenAsync();
+        h.Endpoint.Hold();
+        using var cancel = new CancellationTokenSource();
+
+        var refresh = h.Provider.RefreshTokenAsync(rejected, cancel.Token).AsTask();
+        await h.Endpoint.WaitForRequestsAsync(2);
+        cancel.Cancel();
+
+        Assert.That(async () => await refresh.WaitAsync(TimeSpan.FromSeconds(5)), Throws.InstanceOf<OperationCanceledException>());
+        h.Endpoint.Release();
+        await Wait.UntilAsync(() => h.Caching.Current?.Token.Value == "token-2");
+    }
+
+    [Test]
+    public async Task RefreshTokenAsync_StaleTokenWhileSharedCacheHoldsNewer_ReturnsCachedWithoutRequest()
+    {
+        using var h = new ProviderHarness(services: s => s.AddRapidSosAuthentication("second", o =>
+        {
+            o.BaseAddress = new Uri("https://api.test.example/");
+            o.ClientId = "client-1";
+            o.ClientSecret = ProviderHarness.Secret;
+        }));
+        var current = await h.Provider.GetTokenAsync();
+        var stale = new AccessToken("some-old-token", h.Time.GetUtcNow().AddMinutes(1));
+
+        var result = await h.Services.GetRequiredKeyedService<ITokenProvider>("second").RefreshTokenAsync(stale);
+
+        Assert.That(result, Is.SameAs(current));
+        Assert.That(h.Endpoint.RequestCount, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task GetTokenAsync_PasswordRotated_NextRequestUsesNewPasswordAndOldTokenIsNotServed()
+    {
+        var password = "first-password";
+        var rotation = new ManualChangeTokenSource();
+        using var h = new ProviderHarness(
+            o =>
+            {
+                o.GrantType = RapidSosGrantType.Password;
+                o.Username = "dispatcher@psap.example";
+                o.Password = password;
+            },
+            s => s.AddSingleton<Microsoft.Extensions.Options.IOptionsChangeTokenSource<RapidSosAuthOptions>>(rotation));
+        var old = await h.Provider.GetTokenAsync();
+
+        password = "second-password";
+        rotation.Change();
+        var fresh = await h.Provider.GetTokenAsync();
+
+        Assert.That(fresh.Value, Is.Not.EqualTo(old.Value));
+        Assert.That(h.Endpoint.Requests.Last().Form["password"], Is.EqualTo("second-password"));
+    }
+
+    [Test]
+    public void GetTokenAsync_DeclaredLengthAboveCap_IsRefusedWithoutReadingBody()
+    {
+        using var h = new ProviderHarness();
+        h.Endpoint.Respond = (_, _) =>
+        {
+            var content = new StreamContent(new UnreadableStream());
+            content.Headers.ContentLength = 1L << 30;
+            return new HttpResponseMessage(HttpStatusCode.OK) { Content = content };
+        };
+
+        var ex = Assert.ThrowsAsync<RapidSosAuthenticationException>(async () => await h.Provider.GetTokenAsync());
+
+        Assert.That(ex!.Message, Does.Contain("larger than 64 KiB"));
+    }
+
+    [Test]
+    public void GetTokenAsync_PasswordGrantGatewayEchoesPassword_PasswordIsScrubbed()
+    {
+        using var h = new ProviderHarness(o =>
+        {
+            o.GrantType = RapidSosGrantType.Password;
+            o.Username = "dispatcher@psap.example";
+            o.Password = ProviderHarness.UserPassword;
+        });
+        h.Endpoint.Respond = (_, _) => StubTokenEndpoint.Json(HttpStatusCode.BadRequest,
+            $$"""{"detail":"password '{{ProviderHarness.UserPassword}}' is wrong"}""");
+
+        var ex = Assert.ThrowsAsync<RapidSosAuthenticationException>(async () => await h.Provider.GetTokenAsync());
+
+        Assert.That(ex!.Message, Does.Not.Contain(ProviderHarness.UserPassword));
+        Assert.That(ex.Detail, Is.EqualTo("password '***' is wrong"));
+    }
+
+    [Test]
+    public async Task GetTokenAsync_CacheCompacted_TokenEntryIsNotEvicted()
+    {
+        using var h = new ProviderHarness();
+        await h.Provider.GetTokenAsync();
+
+        ((Microsoft.Extensions.Caching.Memory.MemoryCache)h.Cache).Compact(1.0);
+
+        Assert.That(h.Cache.TryGetValue(h.Caching.Current!.Key, out _), Is.True, "memory pressure must not force a token request");
+    }
+
+    [Test]
+    public async Task GetTokenAsync_CacheEntryRemoved_TokenIsRetiredAndReplaced()
+    {
+        using var h = new ProviderHarness();
+        await h.Provider.GetTokenAsync();
+
+        h.Cache.Remove(h.Caching.Current!.Key);
+        await Wait.UntilAsync(() => !h.Caching.Current!.IsUsable);
+
+        Assert.That((await h.Provider.GetTokenAsync()).Value, Is.EqualTo("token-2"));
+    }
+
+    private sealed class UnreadableStream : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => throw new IOException("the body of an oversized response must not be read");
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
 }

@@ -31,6 +31,20 @@ public class ErrorResponseTests
         Assert.That(Describe("<html><body>Bad gateway</body></html>", "text/html"), Is.EqualTo("an HTML error page"));
 
     [Test]
+    public void Describe_HtmlByMediaTypeOnly_UsesTitle() =>
+        Assert.That(Describe("\uFEFF<html><head><title>504 Gateway Time-out</title></head></html>", "text/html"),
+            Is.EqualTo("an HTML error page: 504 Gateway Time-out"));
+
+    [Test]
+    public void Describe_HtmlTitle_IsEntityDecodedAndScrubbed() =>
+        Assert.That(Describe("<html><head><title>Bad &amp; rejected: secret-1</title></head></html>", "text/html", "secret-1"),
+            Is.EqualTo("an HTML error page: Bad & rejected: ***"));
+
+    [Test]
+    public void Describe_EchoedSecretWithLowercasePercentEncoding_IsScrubbed() =>
+        Assert.That(Describe("""{"detail":"bad secret a%3db%2fc"}""", "application/json", "a=b/c"), Is.EqualTo("bad secret ***"));
+
+    [Test]
     public void Describe_LongText_IsBoundedToOneShortLine()
     {
         var text = Describe(new string('x', 10_000) + "\n" + new string('y', 100), "text/plain");

@@ -66,6 +66,14 @@ public class RapidSosAuthOptionsValidatorTests
     }
 
     [Test]
+    public void Validate_ControlCharacterInClientIdOrUsername_IsRefused()
+    {
+        Assert.That(Failures(Valid().With(o => o.ClientId = "id\r\nX-Injected: 1")), Has.Some.Contains("ClientId contains a control character"));
+        Assert.That(Failures(Valid().With(o => { o.GrantType = RapidSosGrantType.Password; o.Username = "user\n"; o.Password = "pw"; })),
+            Has.Some.Contains("Username contains a control character"));
+    }
+
+    [Test]
     public void Validate_BasicHeaderWithColonInClientId_IsRefused() =>
         Assert.That(Failures(Valid().With(o => { o.ClientId = "a:b"; o.ClientAuthentication = RapidSosClientAuthentication.BasicHeader; })),
             Has.Some.Contains("ClientId contains ':'"));
