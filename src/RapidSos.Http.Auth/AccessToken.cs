@@ -1,4 +1,4 @@
-using System.Net.Http.Headers;
+using RapidSos.Http.Auth.Internal;
 
 namespace RapidSos.Http.Auth;
 
@@ -30,7 +30,7 @@ public sealed class AccessToken
 
         Value = value;
         ExpiresAt = expiresAt;
-        HeaderValue = new AuthenticationHeaderValue("Bearer", value);
+        HeaderValue = new BearerHeaderValue(this);
     }
 
     /// <summary>
@@ -46,7 +46,7 @@ public sealed class AccessToken
     public DateTimeOffset ExpiresAt { get; }
 
     // Built once per token so that attaching it to a request costs no allocation or formatting.
-    internal AuthenticationHeaderValue HeaderValue { get; }
+    internal BearerHeaderValue HeaderValue { get; }
 
     /// <summary>
     /// Returns a description with the expiry time and never the token itself.

@@ -92,7 +92,7 @@ public class BearerTokenHandler : DelegatingHandler
             return responseTask;
         }
 
-        return AwaitResponseAsync(request, token, responseTask, cancellationToken);
+        return AwaitResponseAsync(request, responseTask, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -116,15 +116,15 @@ public class BearerTokenHandler : DelegatingHandler
 
         request.Headers.Authorization = token.HeaderValue;
         var response = base.Send(request, cancellationToken);
-        if (!_retryOnUnauthorized || response.StatusCode != HttpStatusCode.Unauthorized)
+        if (!_retryOnUnauthorized || response.StatusCode != HttpStatusCode.Unauthorized || RejectedToken(request) is not { } rejected)
         {
             return response;
         }
 
         response.Dispose();
         var fresh = _tokenProvider is ISyncTokenProvider sync
-            ? sync.RefreshToken(token, cancellationToken)
-            : _tokenProvider.RefreshTokenAsync(token, cancellationToken).AsTask().GetAwaiter().GetResult();
+            ? sync.RefreshToken(rejected, cancellationToken)
+            : _tokenProvider.RefreshTokenAsync(rejected, cancellationToken).AsTask().GetAwaiter().GetResult();
         Log.RetryingAfterUnauthorized(_logger, request.Method, OriginOf(request), request.RequestUri!.AbsolutePath);
         _metrics.RecordUnauthorizedRetry(_registration);
         request.Headers.Authorization = fresh.HeaderValue;
@@ -172,11 +172,13 @@ public class BearerTokenHandler : DelegatingHandler
         return replacement;
     }
 
-    private async Task<HttpResponseMessage> AwaitResponseAsync(HttpRequestMessage request, AccessToken token, Task<HttpResponseMessage> responseTask, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> AwaitResponseAsync(HttpRequestMessage request, Task<HttpResponseMessage> responseTask, CancellationToken cancellationToken)
     {
+        // The rejected token is read back from the request rather than carried across the await: the continuation
+        // then holds only what any handler that resends must hold (8 bytes less per pending request).
         var response = await responseTask.ConfigureAwait(false);
-        return response.StatusCode == HttpStatusCode.Unauthorized
-            ? await RetryWithNewTokenAsync(request, token, response, cancellationToken).ConfigureAwait(false)
+        return response.StatusCode == HttpStatusCode.Unauthorized && RejectedToken(request) is { } rejected
+            ? await RetryWithNewTokenAsync(request, rejected, response, cancellationToken).ConfigureAwait(false)
             : response;
     }
 
@@ -198,8 +200,8 @@ public class BearerTokenHandler : DelegatingHandler
 
         request.Headers.Authorization = token.HeaderValue;
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        return _retryOnUnauthorized && response.StatusCode == HttpStatusCode.Unauthorized
-            ? await RetryWithNewTokenAsync(request, token, response, cancellationToken).ConfigureAwait(false)
+        return _retryOnUnauthorized && response.StatusCode == HttpStatusCode.Unauthorized && RejectedToken(request) is { } rejected
+            ? await RetryWithNewTokenAsync(request, rejected, response, cancellationToken).ConfigureAwait(false)
             : response;
     }
 
@@ -249,6 +251,33 @@ public class BearerTokenHandler : DelegatingHandler
         }
     }
 
+    /// <summary>
+    /// The token a 401 rejected, when the request may be sent again with a new one: its <c>Authorization</c> header is
+    /// still the one this handler set and it still goes to an allowed origin. An auto-redirect rewrites
+    /// <see cref="HttpRequestMessage.RequestUri"/> and drops the header when it leaves the origin, so a 401 from
+    /// wherever a redirect led is returned as it is instead of earning that host a fresh token.
+    /// </summary>
+    private AccessToken? RejectedToken(HttpRequestMessage request) =>
+        request.Headers.Authorization is BearerHeaderValue sent && IsAllowedOrigin(request.RequestUri) ? sent.Token : null;
+
+    private bool IsAllowedOrigin(Uri? uri)
+    {
+        if (uri is null || !uri.IsAbsoluteUri)
+        {
+            return false;
+        }
+
+        foreach (var origin in _origins)
+        {
+            if (origin.Matches(uri))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private void EnsureAllowedOrigin(HttpRequestMessage request)
     {
         var uri = request.RequestUri;
@@ -258,12 +287,9 @@ public class BearerTokenHandler : DelegatingHandler
                 "The request has no absolute RequestUri, so the RapidSOS bearer token cannot be checked against the allowed origins. Set HttpClient.BaseAddress or use an absolute URI.");
         }
 
-        foreach (var origin in _origins)
+        if (IsAllowedOrigin(uri))
         {
-            if (origin.Matches(uri))
-            {
-                return;
-            }
+            return;
         }
 
         throw new InvalidOperationException(

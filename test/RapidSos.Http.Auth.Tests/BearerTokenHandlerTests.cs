@@ -227,4 +227,53 @@ public class BearerTokenHandlerTests
         Assert.Throws<ArgumentNullException>(() => _ = new BearerTokenHandler(null!, new RapidSosAuthOptions()));
         Assert.Throws<ArgumentNullException>(() => _ = new BearerTokenHandler(_provider.Object, null!));
     }
+
+    [TestCase(false, false)]
+    [TestCase(false, true)]
+    [TestCase(true, false)]
+    public async Task SendAsync_UnauthorizedAfterCrossOriginRedirect_ReturnsItWithoutSendingANewToken(bool synchronous, bool coldCache)
+    {
+        // What SocketsHttpHandler's auto-redirect does: it rewrites RequestUri and, leaving the origin, drops the
+        // Authorization header. A 401 from there must not earn that host a fresh token.
+        if (coldCache)
+        {
+            _provider.Setup(p => p.GetTokenAsync(It.IsAny<CancellationToken>())).Returns(() => new ValueTask<AccessToken>(Task.Run(() => _first)));
+        }
+
+        var redirect = new CrossOriginRedirectStub(new Uri("https://elsewhere.example/landing"));
+        var handler = new BearerTokenHandler(_provider.Object, new RapidSosAuthOptions { BaseAddress = new Uri("https://api.test.example/") }) { InnerHandler = redirect };
+        using var client = new HttpClient(handler) { BaseAddress = new Uri("https://api.test.example/") };
+
+        using var response = synchronous
+            ? client.Send(new HttpRequestMessage(HttpMethod.Get, "v1/ping"))
+            : await client.GetAsync("v1/ping");
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(redirect.AuthorizationsSeenElsewhere, Is.EqualTo(new string?[] { null }), "the other origin must never see a token");
+        _provider.Verify(p => p.RefreshTokenAsync(It.IsAny<AccessToken>(), It.IsAny<CancellationToken>()), Times.Never);
+    }
+
+    private sealed class CrossOriginRedirectStub(Uri target) : HttpMessageHandler
+    {
+        public List<string?> AuthorizationsSeenElsewhere { get; } = [];
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            await Task.Yield();
+            return Send(request, cancellationToken);
+        }
+
+        protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.RequestUri!.Host != target.Host)
+            {
+                // Follow the redirect as SocketsHttpHandler does: leaving the origin drops the header.
+                request.Headers.Authorization = null;
+                request.RequestUri = target;
+            }
+
+            AuthorizationsSeenElsewhere.Add(request.Headers.Authorization?.ToString());
+            return new HttpResponseMessage(HttpStatusCode.Unauthorized) { RequestMessage = request };
+        }
+    }
 }
