@@ -1,0 +1,12 @@
+using BenchmarkDotNet.Running;
+using RapidSos.Http.Auth.Benchmarks.Quick;
+
+// --quick: every scenario with short iterations, one "name: value unit" line per figure.
+// Otherwise: a normal BenchmarkDotNet run of the hot-path benchmarks, with its usual arguments (--filter ...).
+if (args.Contains("--quick", StringComparer.Ordinal))
+{
+    return await QuickRun.RunAsync();
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(QuickRun).Assembly).Run(args);
+return 0;

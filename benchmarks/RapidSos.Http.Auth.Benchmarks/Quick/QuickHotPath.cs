@@ -1,0 +1,119 @@
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Diagnosers;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Loggers;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using Perfolizer.Horology;
+using RapidSos.Http.Auth.Benchmarks.HotPath;
+
+namespace RapidSos.Http.Auth.Benchmarks.Quick;
+
+/// <summary>
+/// Scenario 1 in quick mode: the hot-path benchmarks with a short in-process job, reported as figures. The usual
+/// BenchmarkDotNet output goes to a log kept in memory and printed only when something failed.
+/// </summary>
+internal static class QuickHotPath
+{
+    private const double TimeGoalNs = 30;
+    private const int Passes = 2;
+    private const int BenchmarkCount = 7;
+
+    public static void Run()
+    {
+        Report.Section("1. hot path: HttpMessageInvoker.SendAsync to a canned 200, cached token (BenchmarkDotNet, short in-process job, MemoryDiagnoser)");
+        Report.Note("time = median of the iterations (±standard error), alloc = bytes per operation (MemoryDiagnoser)");
+        Report.Note("Asynchronous = the terminal returns a pending task completed right after SendAsync returns, on the same thread (no thread hop)");
+
+        var job = Job.Default
+            .WithToolchain(InProcessEmitToolchain.Instance)
+            .WithLaunchCount(1)
+            .WithWarmupCount(2)
+            .WithIterationCount(7)
+            .WithIterationTime(TimeInterval.FromMilliseconds(100))
+            .WithEvaluateOverhead(false)
+            .WithId("Quick");
+        var cpuClock = ThreadCpuClock.Instance.IsAvailable;
+        if (cpuClock)
+        {
+            job = job.WithClock(ThreadCpuClock.Instance);
+        }
+
+        Report.Note(cpuClock
+            ? "clock = the benchmark thread's CPU time (time preempted by other processes does not count)"
+            : "clock = wall clock");
+        Report.Note($"{Passes} passes over all the benchmarks; each figure is the best pass's median, so a burst of load elsewhere in one pass does not decide it");
+
+        var log = new AccumulationLogger();
+        var config = ManualConfig.CreateEmpty()
+            .AddJob(job)
+            .AddDiagnoser(MemoryDiagnoser.Default)
+            .AddLogger(log)
+            .AddColumnProvider(DefaultColumnProviders.Instance)
+            .WithArtifactsPath(Path.Combine(Path.GetTempPath(), "RapidSos.Http.Auth.Benchmarks"))
+            .WithOptions(ConfigOptions.DisableLogFile);
+
+        var results = new List<BenchmarkReport>();
+        for (var pass = 0; pass < Passes; pass++)
+        {
+            var summaries = BenchmarkRunner.Run([typeof(SendAsyncBenchmarks), typeof(TokenProviderBenchmarks)], config);
+            results.AddRange(summaries.SelectMany(s => s.Reports));
+        }
+
+        if (results.Count != BenchmarkCount * Passes || results.Any(r => r.ResultStatistics is null))
+        {
+            Console.Error.WriteLine(log.GetLog());
+            Report.Check("hotpath.benchmarks_with_results", results.Count(r => r.ResultStatistics is not null), BenchmarkCount * Passes, BenchmarkCount * Passes, "benchmarks");
+            return;
+        }
+
+        foreach (var terminal in new[] { TerminalCompletion.Synchronous, TerminalCompletion.Asynchronous })
+        {
+            var variant = terminal == TerminalCompletion.Synchronous ? "sync" : "async";
+            var none = Find(results, nameof(SendAsyncBenchmarks.NoHandler), terminal);
+            var floor = Find(results, nameof(SendAsyncBenchmarks.Floor), terminal);
+            var handler = Find(results, nameof(SendAsyncBenchmarks.BearerTokenHandler), terminal);
+
+            Print($"hotpath.{variant}.no_handler", none);
+            Print($"hotpath.{variant}.floor", floor);
+            Report.Delta($"hotpath.{variant}.floor_minus_no_handler.time", floor.Ns - none.Ns, "ns");
+            Report.Delta($"hotpath.{variant}.floor_minus_no_handler.alloc", floor.Bytes - none.Bytes, "B", "0");
+            Print($"hotpath.{variant}.handler", handler);
+            Report.Delta($"hotpath.{variant}.handler_minus_no_handler.time", handler.Ns - none.Ns, "ns");
+            Report.Delta($"hotpath.{variant}.handler_minus_no_handler.alloc", handler.Bytes - none.Bytes, "B", "0");
+
+            var extraNs = handler.Ns - floor.Ns;
+            var extraBytes = handler.Bytes - floor.Bytes;
+            Report.Goal($"hotpath.{variant}.handler_minus_floor.time", Signed(extraNs, "0.0"), "ns", extraNs <= TimeGoalNs, $"<= +{TimeGoalNs:0} ns");
+            Report.Goal($"hotpath.{variant}.handler_minus_floor.alloc", Signed(extraBytes, "0"), "B", extraBytes <= 0, "+0 B");
+            Report.Figure($"hotpath.{variant}.handler_to_floor.time", handler.Ns / floor.Ns, "x", "0.00");
+        }
+
+        var token = Find(results, nameof(TokenProviderBenchmarks.GetTokenAsync), terminal: null);
+        Report.Figure("token.get_token_async.time", token.Ns, "ns", "0.0", $"±{Report.Format(token.ErrorNs)} ns");
+        Report.Goal("token.get_token_async.alloc", Report.Format(token.Bytes, "0"), "B", token.Bytes == 0, "0 B");
+    }
+
+    private static void Print(string name, Measurement m)
+    {
+        Report.Figure($"{name}.time", m.Ns, "ns", "0.0", $"±{Report.Format(m.ErrorNs)} ns");
+        Report.Figure($"{name}.alloc", m.Bytes, "B", "0");
+    }
+
+    private static string Signed(double value, string format) => (value >= 0 ? "+" : string.Empty) + Report.Format(value, format);
+
+    private static Measurement Find(List<BenchmarkReport> reports, string method, TerminalCompletion? terminal)
+    {
+        // The median, not the mean: a preempted iteration moves the mean, not the median. And the best pass.
+        var best = reports
+            .Where(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == method
+                && (terminal is null || Equals(r.BenchmarkCase.Parameters[nameof(SendAsyncBenchmarks.Terminal)], terminal)))
+            .MinBy(r => r.ResultStatistics!.Median)!;
+        var bytes = best.GcStats.GetBytesAllocatedPerOperation(best.BenchmarkCase) ?? -1;
+        return new Measurement(best.ResultStatistics!.Median, best.ResultStatistics.StandardError, bytes);
+    }
+
+    private readonly record struct Measurement(double Ns, double ErrorNs, double Bytes);
+}
