@@ -42,7 +42,8 @@ public class BearerTokenHandler : DelegatingHandler
     /// They are read once, here.</param>
     /// <param name="logger">Where the 401 retries are logged; none when <see langword="null"/>.</param>
     /// <exception cref="ArgumentNullException"><paramref name="tokenProvider"/> or <paramref name="options"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentException"><see cref="RapidSosAuthOptions.BaseAddress"/> or an additional origin is missing or not absolute.</exception>
+    /// <exception cref="ArgumentException"><see cref="RapidSosAuthOptions.BaseAddress"/> or an additional origin is missing, not absolute,
+    /// or plain http to a host other than loopback.</exception>
     public BearerTokenHandler(ITokenProvider tokenProvider, RapidSosAuthOptions options, ILogger<BearerTokenHandler>? logger = null)
         : this(tokenProvider, options, logger, registration: string.Empty, metrics: null)
     {
@@ -319,6 +320,14 @@ public class BearerTokenHandler : DelegatingHandler
             if (uri is null || !uri.IsAbsoluteUri)
             {
                 throw new ArgumentException($"{nameof(RapidSosAuthOptions)}.{option} must be an absolute URI.", option);
+            }
+
+            // The same rule as the options validator, for handlers built by hand without it: a bearer token never
+            // travels over plain HTTP except to this machine.
+            if (uri.Scheme != Uri.UriSchemeHttps && !(uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback))
+            {
+                throw new ArgumentException(
+                    $"{nameof(RapidSosAuthOptions)}.{option} must use https (plain http is allowed only for loopback hosts), not '{uri.GetLeftPart(UriPartial.Authority)}'.", option);
             }
 
             return new Origin(uri.Scheme, uri.Host, uri.Port);

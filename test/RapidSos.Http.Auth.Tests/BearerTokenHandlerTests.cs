@@ -221,6 +221,24 @@ public class BearerTokenHandlerTests
         Assert.That(_api.Sends, Is.Empty);
     }
 
+    [TestCase("http://api.rapidsos.com/")]
+    [TestCase("http://10.1.2.3:8080/")]
+    public void Constructor_PlainHttpBaseAddressOffLoopback_IsRefused(string address)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => _ = new BearerTokenHandler(_provider.Object, new RapidSosAuthOptions { BaseAddress = new Uri(address) }));
+
+        Assert.That(ex!.Message, Does.Contain("must use https"));
+    }
+
+    [Test]
+    public void Constructor_PlainHttpAdditionalOriginOffLoopback_IsRefused()
+    {
+        var options = new RapidSosAuthOptions();
+        options.AdditionalOrigins.Add(new Uri("http://edx.rapidsos.com/"));
+
+        Assert.Throws<ArgumentException>(() => _ = new BearerTokenHandler(_provider.Object, options));
+    }
+
     [Test]
     public void Constructor_NullArguments_Throw()
     {

@@ -86,7 +86,7 @@ public static class RapidSosAuthenticationServiceCollectionExtensions
     {
         services.AddMemoryCache();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RapidSosAuthOptions>, RapidSosAuthOptionsValidator>());
-        services.TryAddSingleton(sp => new TokenEndpointClient(sp.GetRequiredService<IHttpClientFactory>()));
+        services.TryAddSingleton(sp => new TokenEndpointClient(sp.GetRequiredService<IHttpClientFactory>(), sp.GetService<TimeProvider>()));
         services.TryAddSingleton(sp => new RapidSosAuthMetrics(sp.GetService<IMeterFactory>()));
 
         var registrations = (RapidSosRegistrations?)services.FirstOrDefault(d => d.ServiceType == typeof(RapidSosRegistrations))?.ImplementationInstance;

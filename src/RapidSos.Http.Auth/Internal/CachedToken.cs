@@ -13,7 +13,7 @@ internal sealed class CachedToken
 
     private readonly TimeProvider _timeProvider;
     private readonly object _timerLock = new();
-    private volatile int _state;
+    private int _state;
     private int _refreshGate;
     private int _refreshFailures;
     private ITimer? _lifecycleTimer;
@@ -38,12 +38,12 @@ internal sealed class CachedToken
         TimeSpan dueTime;
         if (token.ExpiresAt <= now)
         {
-            _state = Expired;
+            Volatile.Write(ref _state, Expired);
             return;
         }
         else if (window > TimeSpan.Zero && RefreshAt <= now)
         {
-            _state = RefreshDue;
+            Volatile.Write(ref _state, RefreshDue);
             dueTime = token.ExpiresAt - now;
         }
         else
@@ -65,9 +65,9 @@ internal sealed class CachedToken
 
     public DateTimeOffset RefreshAt { get; }
 
-    public int State => _state;
+    public int State => Volatile.Read(ref _state);
 
-    public bool IsUsable => _state != Expired;
+    public bool IsUsable => Volatile.Read(ref _state) != Expired;
 
     public int RefreshFailures => Volatile.Read(ref _refreshFailures);
 
@@ -75,7 +75,7 @@ internal sealed class CachedToken
         ReferenceEquals(Token, token) || string.Equals(Token.Value, token.Value, StringComparison.Ordinal);
 
     /// <summary>Claims the one background refresh of this token; false when one is running or backing off.</summary>
-    public bool TryBeginRefresh() => _state == RefreshDue && Interlocked.CompareExchange(ref _refreshGate, 1, 0) == 0;
+    public bool TryBeginRefresh() => Volatile.Read(ref _state) == RefreshDue && Interlocked.CompareExchange(ref _refreshGate, 1, 0) == 0;
 
     /// <summary>Records a failed background refresh and reopens the gate after <paramref name="delay"/>.</summary>
     public void RefreshFailed(TimeSpan delay)
@@ -83,7 +83,7 @@ internal sealed class CachedToken
         Interlocked.Increment(ref _refreshFailures);
         lock (_timerLock)
         {
-            if (_state == Expired)
+            if (Volatile.Read(ref _state) == Expired)
             {
                 return;
             }
@@ -96,7 +96,7 @@ internal sealed class CachedToken
     /// <summary>Takes the token out of service for good (replaced, rejected, evicted or expired).</summary>
     public void Invalidate()
     {
-        _state = Expired;
+        Volatile.Write(ref _state, Expired);
         lock (_timerLock)
         {
             _lifecycleTimer?.Dispose();
@@ -111,9 +111,9 @@ internal sealed class CachedToken
     private void OnLifecycleTimer()
     {
         var remaining = Token.ExpiresAt - _timeProvider.GetUtcNow();
-        if (_state == Fresh && remaining > TimeSpan.Zero)
+        // Compare-and-swap: an Invalidate() racing with this timer must win, never be undone.
+        if (remaining > TimeSpan.Zero && Interlocked.CompareExchange(ref _state, RefreshDue, Fresh) == Fresh)
         {
-            _state = RefreshDue;
             lock (_timerLock)
             {
                 _lifecycleTimer?.Change(remaining, Timeout.InfiniteTimeSpan);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -290,7 +291,7 @@ internal sealed class CachingTokenProvider : ITokenProvider, ISyncTokenProvider,
 
         // Arm the retry before logging: whoever observes the log must find the retry already scheduled.
         token.RefreshFailed(delay);
-        Log.BackgroundRefreshFailed(_logger, token.Key.ClientId, _name, attempt, token.Token.ExpiresAt, delay, exception);
+        Diagnose(() => Log.BackgroundRefreshFailed(_logger, token.Key.ClientId, _name, attempt, token.Token.ExpiresAt, delay, exception));
     }
 
     /// <summary>
@@ -353,10 +354,12 @@ internal sealed class CachingTokenProvider : ITokenProvider, ISyncTokenProvider,
     {
         CachedToken? entry = null;
         Exception? failure = null;
-        var activity = RapidSosAuthMetrics.StartTokenRequestActivity(settings);
+        Activity? activity = null;
         var started = _timeProvider.GetTimestamp();
         try
         {
+            activity = RapidSosAuthMetrics.StartTokenRequestActivity(settings);
+
             // Expiry counts from the moment the request is sent, on the local clock: the gateway's issued_at
             // (seconds or milliseconds, on a clock that may be skewed) is not trusted.
             var sentAt = _timeProvider.GetUtcNow();
@@ -367,19 +370,18 @@ internal sealed class CachingTokenProvider : ITokenProvider, ISyncTokenProvider,
             entry = new CachedToken(token, settings.Key, sentAt, lifetime, settings.RefreshBeforeExpiry, _timeProvider);
             Store(entry, lifetime);
             Publish(settings, entry);
-            Log.TokenAcquired(_logger, settings.ClientId, settings.Username is null ? string.Empty : $" acting for user '{settings.Username}'", _name, settings.GrantType, settings.DisplayEndpoint, token.ExpiresAt, lifetime);
         }
         catch (Exception ex)
         {
+            entry = null;
             failure = ex is RapidSosAuthenticationException
                 ? ex
                 : new RapidSosAuthenticationException($"The RapidSOS token request to {settings.DisplayEndpoint} failed: {ex.GetType().Name}.", ex, statusCode: null, detail: null, settings.DisplayEndpoint);
-            Log.TokenRequestFailed(_logger, settings.ClientId, _name, failure);
         }
         finally
         {
-            _metrics.RecordTokenRequest(settings, _timeProvider.GetElapsedTime(started), failure);
-            RapidSosAuthMetrics.StopTokenRequestActivity(activity, entry?.Token.ExpiresAt, failure);
+            // Release the waiters before any diagnostics run: a log sink or listener that throws must never
+            // leave callers waiting on a request that will not complete.
             Volatile.Write(ref _lastFailure, failure);
             lock (_gate)
             {
@@ -388,15 +390,43 @@ internal sealed class CachingTokenProvider : ITokenProvider, ISyncTokenProvider,
                     _inflight = null;
                 }
             }
+
+            if (entry is not null)
+            {
+                inflight.Complete(entry);
+            }
+            else
+            {
+                inflight.Fail(failure!);
+            }
         }
 
-        if (entry is not null)
+        Diagnose(() =>
         {
-            inflight.Complete(entry);
+            if (entry is not null)
+            {
+                Log.TokenAcquired(_logger, settings.ClientId, settings.Username is null ? string.Empty : $" acting for user '{settings.Username}'", _name, settings.GrantType, settings.DisplayEndpoint, entry.Token.ExpiresAt, entry.Token.ExpiresAt - entry.AcquiredAt);
+            }
+            else
+            {
+                Log.TokenRequestFailed(_logger, settings.ClientId, _name, failure!);
+            }
+        });
+        Diagnose(() => _metrics.RecordTokenRequest(settings, _timeProvider.GetElapsedTime(started), failure));
+        Diagnose(() => RapidSosAuthMetrics.StopTokenRequestActivity(activity, entry?.Token.ExpiresAt, failure));
+    }
+
+    /// <summary>Runs logging or telemetry that must not be able to break the token flow.</summary>
+    private static void Diagnose(Action action)
+    {
+        try
+        {
+            action();
         }
-        else
+#pragma warning disable CA1031 // A broken log sink or listener is not the caller's problem.
+        catch (Exception)
+#pragma warning restore CA1031
         {
-            inflight.Fail(failure!);
         }
     }
 
@@ -413,7 +443,10 @@ internal sealed class CachingTokenProvider : ITokenProvider, ISyncTokenProvider,
         };
         options.RegisterPostEvictionCallback(static (_, value, reason, _) =>
         {
-            if (reason is EvictionReason.Replaced or EvictionReason.Removed or EvictionReason.Capacity)
+            // Replaced (a newer token for the same key) or removed by the application: retire it. Not on Capacity:
+            // a full size-limited cache refusing the entry says nothing about the token, which the provider keeps
+            // serving from its field; retiring it would fetch a new token on every call.
+            if (reason is EvictionReason.Replaced or EvictionReason.Removed)
             {
                 ((CachedToken)value!).Invalidate();
             }

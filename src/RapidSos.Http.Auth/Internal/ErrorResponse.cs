@@ -178,6 +178,13 @@ internal static partial class ErrorResponse
                 if (escaped != secret)
                 {
                     text = text.Replace(escaped, "***", StringComparison.OrdinalIgnoreCase);
+
+                    // As the request form carried it: application/x-www-form-urlencoded writes a space as '+'.
+                    var formEncoded = escaped.Replace("%20", "+", StringComparison.Ordinal);
+                    if (formEncoded != escaped)
+                    {
+                        text = text.Replace(formEncoded, "***", StringComparison.OrdinalIgnoreCase);
+                    }
                 }
             }
         }

@@ -18,10 +18,12 @@ internal sealed class TokenEndpointClient
     internal const int MaxResponseBytes = 64 * 1024;
 
     private readonly IHttpClientFactory _httpClientFactory;
+    private readonly TimeProvider _timeProvider;
 
-    public TokenEndpointClient(IHttpClientFactory httpClientFactory)
+    public TokenEndpointClient(IHttpClientFactory httpClientFactory, TimeProvider? timeProvider = null)
     {
         _httpClientFactory = httpClientFactory;
+        _timeProvider = timeProvider ?? TimeProvider.System;
     }
 
     /// <summary>
@@ -163,11 +165,11 @@ internal sealed class TokenEndpointClient
         new($"The RapidSOS token response from {settings.DisplayEndpoint} is larger than {MaxResponseBytes / 1024} KiB; it is not a token response and was not read.",
             innerException: null, statusCode: null, detail: null, settings.DisplayEndpoint);
 
-    private static TimeSpan? RetryAfter(HttpResponseMessage response) =>
+    private TimeSpan? RetryAfter(HttpResponseMessage response) =>
         response.Headers.RetryAfter switch
         {
             { Delta: { } delta } => delta,
-            { Date: { } date } => date - DateTimeOffset.UtcNow,
+            { Date: { } date } => date - _timeProvider.GetUtcNow(),
             _ => null,
         };
 }

@@ -60,4 +60,8 @@ public class ErrorResponseTests
 
         Assert.That(text, Is.EqualTo("bad secret *** / ***"));
     }
+
+    [Test]
+    public void Describe_EchoedFormBodyWithSpaceInSecret_IsScrubbed() =>
+        Assert.That(Describe("bad request body: client_secret=a%40b+c%26d", "text/plain", "a@b c&d"), Is.EqualTo("bad request body: client_secret=***"));
 }
