@@ -25,6 +25,8 @@ public class ObservabilityTests
         h.Time.Advance(TimeSpan.FromHours(1));
         Assert.ThrowsAsync<RapidSosAuthenticationException>(async () => await h.Provider.GetTokenAsync());
 
+        // Telemetry is recorded right after the waiters are released, never before: wait for it.
+        await Wait.UntilAsync(() => requests.GetMeasurementSnapshot().Count == 2 && duration.GetMeasurementSnapshot().Count == 2);
         var measurements = requests.GetMeasurementSnapshot();
         Assert.That(measurements, Has.Count.EqualTo(2));
         Assert.That(measurements[0].Tags["rapidsos.outcome"], Is.EqualTo("success"));
@@ -86,6 +88,14 @@ public class ObservabilityTests
         h.Time.Advance(TimeSpan.FromHours(1));
         Assert.ThrowsAsync<RapidSosAuthenticationException>(async () => await h.Provider.GetTokenAsync());
 
+        // The span ends right after the waiters are released, never before: wait for it.
+        await Wait.UntilAsync(() =>
+        {
+            lock (activities)
+            {
+                return activities.Count(a => a.OperationName == "RapidSOS token request" && a.TraceId == parent.TraceId) == 2;
+            }
+        });
         var mine = activities.Where(a => a.OperationName == "RapidSOS token request" && a.TraceId == parent.TraceId).ToArray();
         Assert.That(mine, Has.Length.EqualTo(2));
         Assert.That(mine[0].Status, Is.EqualTo(ActivityStatusCode.Ok));
