@@ -111,8 +111,8 @@ public class BearerTokenHandler : DelegatingHandler
         var token = GetTokenSync(cancellationToken);
         if (_retryOnUnauthorized && MustBuffer(request.Content))
         {
-            Log.BufferingRequestContent(_logger, request.Method, OriginOf(request), request.RequestUri!.AbsolutePath, request.Content!.GetType().Name);
-            request.Content = BufferSync(request.Content, cancellationToken);
+            LogBuffering(request);
+            request.Content = BufferSync(request.Content!, cancellationToken);
         }
 
         request.Headers.Authorization = token.HeaderValue;
@@ -126,16 +126,8 @@ public class BearerTokenHandler : DelegatingHandler
         var fresh = _tokenProvider is ISyncTokenProvider sync
             ? sync.RefreshToken(rejected, cancellationToken)
             : _tokenProvider.RefreshTokenAsync(rejected, cancellationToken).AsTask().GetAwaiter().GetResult();
-        Log.RetryingAfterUnauthorized(_logger, request.Method, OriginOf(request), request.RequestUri!.AbsolutePath);
-        _metrics.RecordUnauthorizedRetry(_registration);
-        request.Headers.Authorization = fresh.HeaderValue;
-        response = base.Send(request, cancellationToken);
-        if (response.StatusCode == HttpStatusCode.Unauthorized)
-        {
-            Log.UnauthorizedAfterRetry(_logger, request.Method, OriginOf(request), request.RequestUri!.AbsolutePath);
-        }
-
-        return response;
+        PrepareRetry(request, fresh);
+        return AfterRetry(request, base.Send(request, cancellationToken));
     }
 
     private AccessToken GetTokenSync(CancellationToken cancellationToken)
@@ -191,11 +183,11 @@ public class BearerTokenHandler : DelegatingHandler
         if (_retryOnUnauthorized && MustBuffer(request.Content))
         {
             // The first send consumes a stream that cannot be rewound; buffer it so a retry sends the same bytes.
-            Log.BufferingRequestContent(_logger, request.Method, OriginOf(request), request.RequestUri!.AbsolutePath, request.Content!.GetType().Name);
+            LogBuffering(request);
 #if NET9_0_OR_GREATER
-            await request.Content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
+            await request.Content!.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
 #else
-            await request.Content.LoadIntoBufferAsync().ConfigureAwait(false);
+            await request.Content!.LoadIntoBufferAsync().ConfigureAwait(false);
 #endif
         }
 
@@ -210,17 +202,39 @@ public class BearerTokenHandler : DelegatingHandler
     {
         unauthorized.Dispose();
         var token = await _tokenProvider.RefreshTokenAsync(rejected, cancellationToken).ConfigureAwait(false);
+        PrepareRetry(request, token);
+        return AfterRetry(request, await base.SendAsync(request, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>Puts the new token on the request and records the retry; shared by both paths.</summary>
+    private void PrepareRetry(HttpRequestMessage request, AccessToken token)
+    {
         Log.RetryingAfterUnauthorized(_logger, request.Method, OriginOf(request), request.RequestUri!.AbsolutePath);
         _metrics.RecordUnauthorizedRetry(_registration);
-
         request.Headers.Authorization = token.HeaderValue;
-        var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The resend's response goes back as it is; a second 401 is only logged, never retried.</summary>
+    private HttpResponseMessage AfterRetry(HttpRequestMessage request, HttpResponseMessage response)
+    {
         if (response.StatusCode == HttpStatusCode.Unauthorized)
         {
             Log.UnauthorizedAfterRetry(_logger, request.Method, OriginOf(request), request.RequestUri!.AbsolutePath);
         }
 
         return response;
+    }
+
+    /// <summary>
+    /// Runs for every request with a stream body: the arguments (origin string, type name) are built only when
+    /// Debug is on, not per request.
+    /// </summary>
+    private void LogBuffering(HttpRequestMessage request)
+    {
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            Log.BufferingRequestContent(_logger, request.Method, OriginOf(request), request.RequestUri!.AbsolutePath, request.Content!.GetType().Name);
+        }
     }
 
     /// <summary>

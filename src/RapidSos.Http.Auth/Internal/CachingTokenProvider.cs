@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Diagnostics;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Logging;
@@ -72,41 +73,16 @@ internal sealed class CachingTokenProvider : ITokenProvider, ISyncTokenProvider,
         }
     }
 
-    public ValueTask<AccessToken> GetTokenAsync(CancellationToken cancellationToken = default)
-    {
-        var current = _current;
-        if (current is not null)
-        {
-            var state = current.State;
-            if (state == CachedToken.Fresh)
-            {
-                CountCacheHit();
-                return new ValueTask<AccessToken>(current.Token);
-            }
-
-            if (state == CachedToken.RefreshDue)
-            {
-                StartBackgroundRefresh(current);
-                CountCacheHit();
-                return new ValueTask<AccessToken>(current.Token);
-            }
-        }
-
-        return new ValueTask<AccessToken>(GetTokenSlowAsync(cancellationToken));
-    }
+    public ValueTask<AccessToken> GetTokenAsync(CancellationToken cancellationToken = default) =>
+        TryServeCurrent() is { } token
+            ? new ValueTask<AccessToken>(token)
+            : new ValueTask<AccessToken>(GetTokenSlowAsync(cancellationToken));
 
     public AccessToken GetToken(CancellationToken cancellationToken)
     {
-        var current = _current;
-        if (current is not null && current.State != CachedToken.Expired)
+        if (TryServeCurrent() is { } token)
         {
-            if (current.State == CachedToken.RefreshDue)
-            {
-                StartBackgroundRefresh(current);
-            }
-
-            CountCacheHit();
-            return current.Token;
+            return token;
         }
 
         cancellationToken.ThrowIfCancellationRequested();
@@ -117,6 +93,34 @@ internal sealed class CachingTokenProvider : ITokenProvider, ISyncTokenProvider,
         }
 
         return Wait(GetOrStartRequest(settings, rejected: null, async: false), cancellationToken).Token;
+    }
+
+    /// <summary>
+    /// The hot path shared by both callers: the current token while it is usable (starting the one background
+    /// refresh once it is due), else <see langword="null"/>. One volatile read, no clock read, no allocation.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private AccessToken? TryServeCurrent()
+    {
+        var current = _current;
+        if (current is null)
+        {
+            return null;
+        }
+
+        var state = current.State;
+        if (state == CachedToken.Expired)
+        {
+            return null;
+        }
+
+        if (state == CachedToken.RefreshDue)
+        {
+            StartBackgroundRefresh(current);
+        }
+
+        CountCacheHit();
+        return current.Token;
     }
 
     public AccessToken RefreshToken(AccessToken rejected, CancellationToken cancellationToken)
