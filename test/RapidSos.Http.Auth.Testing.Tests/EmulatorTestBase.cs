@@ -107,15 +107,4 @@ public abstract class EmulatorTestBase
         Convert.ToBase64String(Encoding.UTF8.GetBytes(clientId + ":" + clientSecret));
 
     protected static AuthenticationHeaderValue Bearer(string token) => new("Bearer", token);
-
-    /// <summary>Waits for a condition the emulator reaches asynchronously (a request arriving, an abort noticed).</summary>
-    protected static async Task WaitUntilAsync(Func<bool> condition, CancellationToken cancellationToken = default)
-    {
-        using var safety = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        safety.CancelAfter(TimeSpan.FromSeconds(30));
-        while (!condition())
-        {
-            await Task.Delay(5, safety.Token);
-        }
-    }
 }

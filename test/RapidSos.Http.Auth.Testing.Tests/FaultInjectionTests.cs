@@ -182,11 +182,11 @@ public sealed class FaultInjectionTests : EmulatorTestBase
         using var cancellation = new CancellationTokenSource();
 
         var request = client.PostAsync("oauth/token", ClientCredentialsForm(), cancellation.Token);
-        await WaitUntilAsync(() => emulator.TokenRequestCount == 1);
+        await Poll.UntilAsync(() => emulator.TokenRequestCount == 1, "the token request to reach the emulator");
         await cancellation.CancelAsync();
 
         Assert.That(async () => await request, Throws.InstanceOf<OperationCanceledException>());
-        await WaitUntilAsync(() => emulator.Requests.Count == 1);
+        await Poll.UntilAsync(() => emulator.Requests.Count == 1, "the aborted request to be recorded");
         Assert.That(emulator.Requests.Single().StatusCode, Is.Zero, "the stalled request ended without an answer");
     }
 
@@ -198,11 +198,11 @@ public sealed class FaultInjectionTests : EmulatorTestBase
         using var cancellation = new CancellationTokenSource();
 
         var request = client.PostAsync("oauth/token", ClientCredentialsForm(), cancellation.Token);
-        await WaitUntilAsync(() => emulator.TokenRequestCount == 1);
+        await Poll.UntilAsync(() => emulator.TokenRequestCount == 1, "the token request to reach the emulator");
         await cancellation.CancelAsync();
 
         Assert.That(async () => await request, Throws.InstanceOf<OperationCanceledException>());
-        await WaitUntilAsync(() => emulator.Requests.Count == 1);
+        await Poll.UntilAsync(() => emulator.Requests.Count == 1, "the aborted request to be recorded");
         Assert.Multiple(() =>
         {
             Assert.That(emulator.Requests.Single().StatusCode, Is.Zero);
@@ -233,7 +233,7 @@ public sealed class FaultInjectionTests : EmulatorTestBase
         using var cancellation = new CancellationTokenSource();
 
         var request = client.PostAsync("oauth/token", ClientCredentialsForm(), cancellation.Token);
-        await WaitUntilAsync(() => emulator.TokenRequestCount == 1);
+        await Poll.UntilAsync(() => emulator.TokenRequestCount == 1, "the token request to reach the emulator");
         await cancellation.CancelAsync();
 
         Assert.That(async () => await request, Throws.InstanceOf<OperationCanceledException>());

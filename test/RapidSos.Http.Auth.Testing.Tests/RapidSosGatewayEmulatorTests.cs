@@ -176,11 +176,7 @@ public sealed class RapidSosGatewayEmulatorTests
         using var client = emulator.CreateClient();
         emulator.EnqueueFault(EmulatorFault.Stall(Timeout.InfiniteTimeSpan));
         var request = client.PostAsync("oauth/token", new FormUrlEncodedContent([new("grant_type", "client_credentials")]));
-        using var safety = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (emulator.TokenRequestCount == 0)
-        {
-            await Task.Delay(5, safety.Token);
-        }
+        await Poll.UntilAsync(() => emulator.TokenRequestCount > 0, "the stalled token request to reach the emulator");
 
         await emulator.DisposeAsync();
 

@@ -26,7 +26,7 @@ public class ObservabilityTests
         Assert.ThrowsAsync<RapidSosAuthenticationException>(async () => await h.Provider.GetTokenAsync());
 
         // Telemetry is recorded right after the waiters are released, never before: wait for it.
-        await Wait.UntilAsync(() => requests.GetMeasurementSnapshot().Count == 2 && duration.GetMeasurementSnapshot().Count == 2);
+        await Poll.UntilAsync(() => requests.GetMeasurementSnapshot().Count == 2 && duration.GetMeasurementSnapshot().Count == 2, "both token requests to be measured");
         var measurements = requests.GetMeasurementSnapshot();
         Assert.That(measurements, Has.Count.EqualTo(2));
         Assert.That(measurements[0].Tags["rapidsos.outcome"], Is.EqualTo("success"));
@@ -62,7 +62,7 @@ public class ObservabilityTests
         h.Endpoint.Respond = (_, _) => StubTokenEndpoint.Json(HttpStatusCode.InternalServerError, """{"detail":"down"}""");
         h.Time.Advance(TimeSpan.FromSeconds(3599 - 200));
         await client.GetAsync("v1/ping");
-        await Wait.UntilAsync(() => refreshFailures.GetMeasurementSnapshot().Count == 1);
+        await Poll.UntilAsync(() => refreshFailures.GetMeasurementSnapshot().Count == 1, "the refresh failure to be counted");
 
         Assert.That(hits.GetMeasurementSnapshot().Count, Is.GreaterThanOrEqualTo(3));
         Assert.That(retries.GetMeasurementSnapshot().Single().Tags["rapidsos.registration"], Is.EqualTo(""));
@@ -89,13 +89,13 @@ public class ObservabilityTests
         Assert.ThrowsAsync<RapidSosAuthenticationException>(async () => await h.Provider.GetTokenAsync());
 
         // The span ends right after the waiters are released, never before: wait for it.
-        await Wait.UntilAsync(() =>
+        await Poll.UntilAsync(() =>
         {
             lock (activities)
             {
                 return activities.Count(a => a.OperationName == "RapidSOS token request" && a.TraceId == parent.TraceId) == 2;
             }
-        });
+        }, "both token request spans to end");
         var mine = activities.Where(a => a.OperationName == "RapidSOS token request" && a.TraceId == parent.TraceId).ToArray();
         Assert.That(mine, Has.Length.EqualTo(2));
         Assert.That(mine[0].Status, Is.EqualTo(ActivityStatusCode.Ok));

@@ -73,7 +73,7 @@ public class SecretHygieneTests
             $$"""{"detail":"bad client_secret={{Uri.EscapeDataString(ProviderHarness.Secret)}}&password={{ProviderHarness.UserPassword}}"}"""));
         h.Time.Advance(TimeSpan.FromSeconds(3599 - 290));
         await client.GetAsync("v1/ping");
-        await Wait.UntilAsync(() => h.Logs.GetSnapshot().Any(r => r.Id.Id == 4));
+        await Poll.UntilAsync(() => h.Logs.GetSnapshot().Any(r => r.Id.Id == 4), "the background-refresh-failed warning (event 4)");
 
         h.Time.Advance(TimeSpan.FromHours(2));
         foreach (var body in new[]
@@ -165,7 +165,7 @@ public class SecretHygieneIntegrationTests
         f.Gateway.EnqueueFault(Testing.EmulatorFault.Detail(500, "down"));
         f.Time.Advance(TimeSpan.FromMinutes(57));
         await Run(() => api.GetAsync("v1/ping"));
-        await Wait.UntilAsync(() => f.Logs.GetSnapshot().Any(r => r.Id.Id == 4));
+        await Poll.UntilAsync(() => f.Logs.GetSnapshot().Any(r => r.Id.Id == 4), "the background-refresh-failed warning (event 4)");
         f.Time.Advance(TimeSpan.FromHours(2));
         await Run(() => api.GetAsync("v1/ping"));
 

@@ -27,14 +27,7 @@ internal sealed class StubTokenEndpoint : HttpMessageHandler
     public void Release() => _gate?.TrySetResult();
 
     /// <summary>Completes when <paramref name="count"/> requests have arrived.</summary>
-    public async Task WaitForRequestsAsync(int count)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (RequestCount < count)
-        {
-            await Task.Delay(5, timeout.Token);
-        }
-    }
+    public Task WaitForRequestsAsync(int count) => Poll.UntilAsync(() => RequestCount >= count, $"{count} token request(s) at the stub endpoint");
 
     public static HttpResponseMessage Token(string token, string expiresIn = "3599") =>
         Json(HttpStatusCode.OK, $$"""{"access_token":"{{token}}","token_type":"BearerToken","issued_at":"1513793277823","expires_in":"{{expiresIn}}"}""");

@@ -66,16 +66,3 @@ internal sealed class UnreadableStream : Stream
 
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
-
-internal static class Wait
-{
-    /// <summary>Polls until a background effect (a refresh, a log line) has happened; fails after 30 s.</summary>
-    public static async Task UntilAsync(Func<bool> condition)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (!condition())
-        {
-            await Task.Delay(5, timeout.Token);
-        }
-    }
-}

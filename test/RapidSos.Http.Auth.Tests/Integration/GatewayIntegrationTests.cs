@@ -172,7 +172,7 @@ public class GatewayIntegrationTests
 
         f.Time.Advance(TimeSpan.FromMinutes(56));
         (await f.Api.GetAsync("v1/ping")).Dispose();
-        await Wait.UntilAsync(() => f.Gateway.SuccessfulTokenRequestCount == 2);
+        await Poll.UntilAsync(() => f.Gateway.SuccessfulTokenRequestCount == 2, "the second successful token request at the gateway");
         f.Time.Advance(TimeSpan.FromMinutes(5));
         using var afterOldExpiry = await f.Api.GetAsync("v1/ping");
 
@@ -196,13 +196,13 @@ public class GatewayIntegrationTests
         }
 
         // Each failed attempt is logged once its retry is scheduled; only then does advancing time reach it.
-        await Wait.UntilAsync(() => f.Logs.GetSnapshot().Count(r => r.Id.Id == 4) == 1);
+        await Poll.UntilAsync(() => f.Logs.GetSnapshot().Count(r => r.Id.Id == 4) == 1, "the first refresh-failed warning");
         f.Time.Advance(TimeSpan.FromSeconds(2));
         (await f.Api.GetAsync("v1/ping")).Dispose();
-        await Wait.UntilAsync(() => f.Logs.GetSnapshot().Count(r => r.Id.Id == 4) == 2);
+        await Poll.UntilAsync(() => f.Logs.GetSnapshot().Count(r => r.Id.Id == 4) == 2, "the second refresh-failed warning");
         f.Time.Advance(TimeSpan.FromSeconds(4));
         (await f.Api.GetAsync("v1/ping")).Dispose();
-        await Wait.UntilAsync(() => f.Gateway.SuccessfulTokenRequestCount == 2);
+        await Poll.UntilAsync(() => f.Gateway.SuccessfulTokenRequestCount == 2, "the second successful token request at the gateway");
 
         f.Time.Advance(TimeSpan.FromMinutes(5));
         using var last = await f.Api.GetAsync("v1/ping");

@@ -161,7 +161,7 @@ public class CachingTokenProviderTests
             "callers must not wait for the background refresh");
         await h.Endpoint.WaitForRequestsAsync(2);
         h.Endpoint.Release();
-        await Wait.UntilAsync(() => h.Provider.GetTokenAsync().Result.Value == "token-2");
+        await Poll.UntilAsync(() => h.Provider.GetTokenAsync().Result.Value == "token-2", "the refreshed token-2 to be served");
         Assert.That(h.Endpoint.RequestCount, Is.EqualTo(2));
     }
 
@@ -194,7 +194,7 @@ public class CachingTokenProviderTests
         h.Time.Advance(TimeSpan.FromSeconds(0.2));
         var stillCurrent = await h.Provider.GetTokenAsync();
         Assert.That(stillCurrent.Value, Is.EqualTo("token-1"));
-        await Wait.UntilAsync(() => h.Provider.GetTokenAsync().Result.Value == "token-2");
+        await Poll.UntilAsync(() => h.Provider.GetTokenAsync().Result.Value == "token-2", "the refreshed token-2 to be served");
         Assert.That(h.Endpoint.RequestCount, Is.EqualTo(2));
     }
 
@@ -210,7 +210,7 @@ public class CachingTokenProviderTests
         h.Time.Advance(TimeSpan.FromSeconds(3599 - 299));
         Assert.That((await h.Provider.GetTokenAsync()).Value, Is.SameAs(first.Value));
         await h.Endpoint.WaitForRequestsAsync(2);
-        await Wait.UntilAsync(() => h.Logs.GetSnapshot().Any(r => r.Id.Id == 4));
+        await Poll.UntilAsync(() => h.Logs.GetSnapshot().Any(r => r.Id.Id == 4), "the background-refresh-failed warning (event 4)");
 
         // Still the old, valid token; no new attempt until the retry delay has passed.
         for (var i = 0; i < 50; i++)
@@ -225,7 +225,7 @@ public class CachingTokenProviderTests
 
         h.Time.Advance(TimeSpan.FromSeconds(2));
         _ = h.Provider.GetTokenAsync();
-        await Wait.UntilAsync(() => h.Provider.GetTokenAsync().Result.Value == "token-3");
+        await Poll.UntilAsync(() => h.Provider.GetTokenAsync().Result.Value == "token-3", "the retried refresh to serve token-3");
         Assert.That(h.Endpoint.RequestCount, Is.EqualTo(3));
     }
 
@@ -504,7 +504,7 @@ public class CachingTokenProviderTests
             : StubTokenEndpoint.Token($"token-{n}");
         h.Time.Advance(TimeSpan.FromSeconds(3599 - 299));
         _ = h.Provider.GetTokenAsync();
-        await Wait.UntilAsync(() => h.Caching.Current!.RefreshFailures == 1);
+        await Poll.UntilAsync(() => h.Caching.Current!.RefreshFailures == 1, "the background refresh to fail");
 
         // Fake time stands still: however long callers keep asking, the 1 s back-off has not elapsed.
         var until = DateTime.UtcNow.AddMilliseconds(300);
@@ -538,7 +538,7 @@ public class CachingTokenProviderTests
 
         h.Time.Advance(TimeSpan.FromSeconds(3599 - 299)); // 299 s left: half is 149.5 s
         _ = h.Provider.GetTokenAsync();
-        await Wait.UntilAsync(() => h.Logs.GetSnapshot().Any(r => r.Id.Id == 4));
+        await Poll.UntilAsync(() => h.Logs.GetSnapshot().Any(r => r.Id.Id == 4), "the background-refresh-failed warning (event 4)");
 
         var warning = h.Logs.GetSnapshot().Single(r => r.Id.Id == 4);
         Assert.That(TimeSpan.Parse(warning.GetStructuredStateValue("RetryDelay")!, System.Globalization.CultureInfo.InvariantCulture),
@@ -559,7 +559,7 @@ public class CachingTokenProviderTests
 
         Assert.That(async () => await refresh.WaitAsync(TimeSpan.FromSeconds(5)), Throws.InstanceOf<OperationCanceledException>());
         h.Endpoint.Release();
-        await Wait.UntilAsync(() => h.Caching.Current?.Token.Value == "token-2");
+        await Poll.UntilAsync(() => h.Caching.Current?.Token.Value == "token-2", "the shared request to publish token-2");
     }
 
     [Test]
@@ -655,7 +655,7 @@ public class CachingTokenProviderTests
         await h.Provider.GetTokenAsync();
 
         h.Cache.Remove(h.Caching.Current!.Key);
-        await Wait.UntilAsync(() => !h.Caching.Current!.IsUsable);
+        await Poll.UntilAsync(() => !h.Caching.Current!.IsUsable, "the removed entry's token to be retired");
 
         Assert.That((await h.Provider.GetTokenAsync()).Value, Is.EqualTo("token-2"));
     }
