@@ -96,7 +96,12 @@ public class SynchronousPathTests
 
         var syncCaller = new Thread(() => fromSync = sync.GetToken(CancellationToken.None));
         syncCaller.Start();
-        await Task.Delay(50);
+
+        // The synchronous caller's only blocking wait is on the request it joins (or, were it to send its own, on the
+        // held stub, which the request count would show): once it blocks, it is waiting on the shared flight.
+        await Poll.UntilAsync(() => (syncCaller.ThreadState & ThreadState.WaitSleepJoin) != 0, "the synchronous caller to block on the held request");
+        Assert.That(fromSync, Is.Null, "nothing completes while the stub holds the request");
+        Assert.That(h.Endpoint.RequestCount, Is.EqualTo(1), "the synchronous caller joined the request under way instead of sending its own");
         h.Endpoint.Release();
         Assert.That(syncCaller.Join(TimeSpan.FromSeconds(30)), Is.True);
 

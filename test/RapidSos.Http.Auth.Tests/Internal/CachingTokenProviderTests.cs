@@ -504,18 +504,25 @@ public class CachingTokenProviderTests
             : StubTokenEndpoint.Token($"token-{n}");
         h.Time.Advance(TimeSpan.FromSeconds(3599 - 299));
         _ = h.Provider.GetTokenAsync();
-        await Poll.UntilAsync(() => h.Caching.Current!.RefreshFailures == 1, "the background refresh to fail");
+        // The warning is logged once the retry is armed: only then does advancing fake time reach it.
+        await Poll.UntilAsync(() => h.Logs.GetSnapshot().Any(r => r.Id.Id == 4), "the background-refresh-failed warning (event 4)");
+        Assert.That(h.Caching.Current!.RefreshFailures, Is.EqualTo(1));
 
-        // Fake time stands still: however long callers keep asking, the 1 s back-off has not elapsed.
-        var until = DateTime.UtcNow.AddMilliseconds(300);
-        while (DateTime.UtcNow < until)
+        // The back-off is 1 s on the injected clock. Just short of it, however often callers ask, no attempt starts:
+        // a caller that triggered one would find it under way as soon as its call returned.
+        h.Time.Advance(TimeSpan.FromMilliseconds(999));
+        for (var i = 0; i < 50; i++)
         {
             Assert.That(h.Provider.GetTokenAsync().Result, Is.SameAs(first));
             Assert.That(h.Caching.HasInflightRequest, Is.False, "a failed refresh must back off before trying again");
-            await Task.Delay(5);
         }
 
         Assert.That(h.Endpoint.RequestCount, Is.EqualTo(2));
+
+        // At 1 s the next caller starts the retry.
+        h.Time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.That(h.Provider.GetTokenAsync().Result, Is.SameAs(first));
+        await h.Endpoint.WaitForRequestsAsync(3);
     }
 
     [TestCase(120, 120.0, TestName = "GetTokenAsync_BackgroundRefreshThrottled_HonoursRetryAfter")]
