@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using RapidSos.Http.Auth.Internal;
 
 namespace RapidSos.Http.Auth;
@@ -29,9 +28,8 @@ public class BearerTokenHandler : DelegatingHandler
     private readonly ITokenProvider _tokenProvider;
     private readonly Origin[] _origins;
     private readonly bool _retryOnUnauthorized;
-    private readonly ILogger _logger;
+    private readonly TokenTelemetry _telemetry;
     private readonly string _registration;
-    private readonly RapidSosAuthMetrics _metrics;
 
     /// <summary>
     /// Creates a handler that takes tokens from <paramref name="tokenProvider"/> and sends them only to the
@@ -56,9 +54,8 @@ public class BearerTokenHandler : DelegatingHandler
 
         _tokenProvider = tokenProvider;
         _retryOnUnauthorized = options.RetryOnUnauthorized;
-        _logger = logger ?? NullLogger.Instance;
+        _telemetry = new TokenTelemetry(logger, metrics);
         _registration = registration;
-        _metrics = metrics ?? RapidSosAuthMetrics.Shared;
 
         var origins = new List<Origin> { Origin.From(options.BaseAddress, nameof(options.BaseAddress)) };
         foreach (var origin in options.AdditionalOrigins)
@@ -111,7 +108,7 @@ public class BearerTokenHandler : DelegatingHandler
         var token = GetTokenSync(cancellationToken);
         if (_retryOnUnauthorized && MustBuffer(request.Content))
         {
-            LogBuffering(request);
+            _telemetry.BufferingRequestContent(request);
             request.Content = BufferSync(request.Content!, cancellationToken);
         }
 
@@ -122,11 +119,14 @@ public class BearerTokenHandler : DelegatingHandler
             return response;
         }
 
-        response.Dispose();
-        var fresh = _tokenProvider is ISyncTokenProvider sync
+        var replacement = _tokenProvider is ISyncTokenProvider sync
             ? sync.RefreshToken(rejected, cancellationToken)
             : _tokenProvider.RefreshTokenAsync(rejected, cancellationToken).AsTask().GetAwaiter().GetResult();
-        PrepareRetry(request, fresh);
+        if (!PrepareRetry(request, rejected, replacement, response))
+        {
+            return response;
+        }
+
         return AfterRetry(request, base.Send(request, cancellationToken));
     }
 
@@ -183,7 +183,7 @@ public class BearerTokenHandler : DelegatingHandler
         if (_retryOnUnauthorized && MustBuffer(request.Content))
         {
             // The first send consumes a stream that cannot be rewound; buffer it so a retry sends the same bytes.
-            LogBuffering(request);
+            _telemetry.BufferingRequestContent(request);
 #if NET9_0_OR_GREATER
             await request.Content!.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
 #else
@@ -200,41 +200,54 @@ public class BearerTokenHandler : DelegatingHandler
 
     private async Task<HttpResponseMessage> RetryWithNewTokenAsync(HttpRequestMessage request, AccessToken rejected, HttpResponseMessage unauthorized, CancellationToken cancellationToken)
     {
-        unauthorized.Dispose();
-        var token = await _tokenProvider.RefreshTokenAsync(rejected, cancellationToken).ConfigureAwait(false);
-        PrepareRetry(request, token);
-        return AfterRetry(request, await base.SendAsync(request, cancellationToken).ConfigureAwait(false));
-    }
-
-    /// <summary>Puts the new token on the request and records the retry; shared by both paths.</summary>
-    private void PrepareRetry(HttpRequestMessage request, AccessToken token)
-    {
-        Log.RetryingAfterUnauthorized(_logger, request.Method, OriginOf(request), request.RequestUri!.AbsolutePath);
-        _metrics.RecordUnauthorizedRetry(_registration);
-        request.Headers.Authorization = token.HeaderValue;
-    }
-
-    /// <summary>The resend's response goes back as it is; a second 401 is only logged, never retried.</summary>
-    private HttpResponseMessage AfterRetry(HttpRequestMessage request, HttpResponseMessage response)
-    {
-        if (response.StatusCode == HttpStatusCode.Unauthorized)
-        {
-            Log.UnauthorizedAfterRetry(_logger, request.Method, OriginOf(request), request.RequestUri!.AbsolutePath);
-        }
-
-        return response;
+        var replacement = await _tokenProvider.RefreshTokenAsync(rejected, cancellationToken).ConfigureAwait(false);
+        return PrepareRetry(request, rejected, replacement, unauthorized)
+            ? AfterRetry(request, await base.SendAsync(request, cancellationToken).ConfigureAwait(false))
+            : unauthorized;
     }
 
     /// <summary>
-    /// Runs for every request with a stream body: the arguments (origin string, type name) are built only when
-    /// Debug is on, not per request.
+    /// Puts the replacement on the request for the resend, shared by both paths. A provider that hands back the
+    /// rejected token itself says "no new token now" (the built-in one does while the API is seen rejecting fresh
+    /// tokens): the 401 then goes back to the caller as it is, since resending the same token cannot help.
     /// </summary>
-    private void LogBuffering(HttpRequestMessage request)
+    /// <returns>Whether to resend.</returns>
+    private bool PrepareRetry(HttpRequestMessage request, AccessToken rejected, AccessToken replacement, HttpResponseMessage unauthorized)
     {
-        if (_logger.IsEnabled(LogLevel.Debug))
+        if (ReferenceEquals(replacement, rejected) || string.Equals(replacement.Value, rejected.Value, StringComparison.Ordinal))
         {
-            Log.BufferingRequestContent(_logger, request.Method, OriginOf(request), request.RequestUri!.AbsolutePath, request.Content!.GetType().Name);
+            _telemetry.UnauthorizedNotRetried(request);
+            return false;
         }
+
+        unauthorized.Dispose();
+        _telemetry.RetryingAfterUnauthorized(_registration, request);
+        request.Headers.Authorization = replacement.HeaderValue;
+        return true;
+    }
+
+    /// <summary>The resend's response goes back as it is; a second 401 is only logged, never retried, and reported to the provider.</summary>
+    private HttpResponseMessage AfterRetry(HttpRequestMessage request, HttpResponseMessage response)
+    {
+        var rejectedAgain = response.StatusCode == HttpStatusCode.Unauthorized;
+        if (rejectedAgain)
+        {
+            _telemetry.UnauthorizedAfterRetry(request);
+        }
+
+        if (_tokenProvider is IResendFeedback feedback)
+        {
+            if (rejectedAgain)
+            {
+                feedback.ResendRejected();
+            }
+            else
+            {
+                feedback.ResendAccepted();
+            }
+        }
+
+        return response;
     }
 
     /// <summary>
@@ -312,8 +325,7 @@ public class BearerTokenHandler : DelegatingHandler
             $"Add the origin to {nameof(RapidSosAuthOptions)}.{nameof(RapidSosAuthOptions.AdditionalOrigins)} if it is a RapidSOS API.");
     }
 
-    private static string OriginOf(HttpRequestMessage request) =>
-        request.RequestUri is { IsAbsoluteUri: true } uri ? uri.GetLeftPart(UriPartial.Authority) : "(no URI)";
+    private static string OriginOf(HttpRequestMessage request) => TokenTelemetry.OriginOf(request);
 
     /// <summary>A scheme, host and port, compared without allocating.</summary>
     private sealed class Origin

@@ -64,6 +64,22 @@ public class RapidSosAuthenticationException : HttpRequestException
     /// </summary>
     public Uri? TokenEndpoint { get; }
 
-    /// <summary>How long the gateway asked us to wait (a 429's or 503's <c>Retry-After</c>), when it said.</summary>
-    internal TimeSpan? RetryAfter { get; init; }
+    /// <summary>
+    /// Gets how long to wait before a new token request can be made: the gateway's <c>Retry-After</c> on a 429 or
+    /// 503, or, for an exception the token provider hands to callers, the time until its next token request for
+    /// these credentials may go out (<see cref="TimeSpan.Zero"/>: at once). <see langword="null"/> when unknown.
+    /// </summary>
+    /// <remarks>
+    /// While no valid token exists and the gateway refuses the credentials or rate-limits them, callers fail at
+    /// once with this exception instead of sending token requests; retrying before <see cref="RetryAfter"/> has
+    /// passed only fails again.
+    /// </remarks>
+    public TimeSpan? RetryAfter { get; internal init; }
+
+    /// <summary>A copy for callers, saying when the next token request may go out.</summary>
+    internal RapidSosAuthenticationException WithRetryAfter(TimeSpan retryAfter, string? note = null) =>
+        new(note is null ? Message : $"{Message} {note}", note is null ? InnerException : this, StatusCode, Detail, TokenEndpoint)
+        {
+            RetryAfter = retryAfter,
+        };
 }

@@ -48,7 +48,7 @@ public class HealthCheckAndWarmupTests
         h.Endpoint.Respond = (_, _) => StubTokenEndpoint.Json(HttpStatusCode.ServiceUnavailable, "<html><title>503 Service Unavailable</title></html>");
         h.Time.Advance(TimeSpan.FromSeconds(3599 - 100));
         await h.Provider.GetTokenAsync();
-        await Poll.UntilAsync(() => h.Caching.Current!.RefreshFailures == 1, "the background refresh to fail");
+        await Poll.UntilAsync(() => h.Caching.Lifecycle!.State.Failure?.Attempts == 1, "the background refresh to fail");
 
         var entry = await CheckAsync(h);
 

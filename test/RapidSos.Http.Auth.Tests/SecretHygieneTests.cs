@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using RapidSos.Http.Auth.Internal;
 using RapidSos.Http.Auth.Tests.Helpers;
 
 namespace RapidSos.Http.Auth.Tests;
@@ -86,17 +87,22 @@ public class SecretHygieneTests
         {
             responses.Enqueue(() => StubTokenEndpoint.Json(HttpStatusCode.Unauthorized, body));
             await Capture(() => client.GetAsync("v1/ping"));
+
+            // A caller inside the refusal window fails at once with the same (scrubbed) error; then the window passes.
+            await Capture(() => client.GetAsync("v1/ping"));
+            h.Time.Advance(TokenRetryRules.MaxForegroundDelay);
         }
 
         responses.Enqueue(() => throw new HttpRequestException("connection reset"));
         await Capture(() => client.GetAsync("v1/ping"));
         responses.Enqueue(() => StubTokenEndpoint.Json(HttpStatusCode.OK, "{\"access_token\":\"bad\r\ntoken\"}"));
         await Capture(() => client.GetAsync("v1/ping"));
+        h.Time.Advance(TokenRetryRules.MaxForegroundDelay);
 
         // Recovery.
         await client.GetAsync("v1/ping");
         captured.Add(h.Options.Get("").ToString());
-        captured.Add(h.Caching.Current!.Key.ToString());
+        captured.Add(h.Caching.Lifecycle!.Key.ToString());
 
         var text = h.AllLogText + "\n" + string.Join("\n", captured) + "\n" + telemetry.Text;
         Assert.That(telemetry.Text, Does.Contain("rapidsos.auth.token_requests").And.Contain("RapidSOS token request"), "metrics and traces were captured");
@@ -158,6 +164,10 @@ public class SecretHygieneIntegrationTests
             f.Gateway.RevokeAllTokens();
             f.Gateway.EnqueueFault(fault);
             await Run(() => api.GetAsync("v1/ping"));
+            await Run(() => api.GetAsync("v1/ping"));
+
+            // Past any refusal or Retry-After window, so the next fault meets a token request.
+            f.Time.Advance(TokenRetryRules.MaxForegroundDelay);
             await Run(() => api.GetAsync("v1/ping"));
         }
 

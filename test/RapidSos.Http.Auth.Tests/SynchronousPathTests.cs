@@ -85,28 +85,31 @@ public class SynchronousPathTests
     }
 
     [Test]
-    public async Task Send_WhileAsyncFetchInFlight_SharesTheSingleFlight()
+    public async Task GetToken_WhileAsyncFetchInFlight_FetchesOnItsOwnThreadOnceForAllSyncCallers()
     {
         using var h = new ProviderHarness();
         h.Endpoint.Hold();
         var asyncCaller = h.Provider.GetTokenAsync().AsTask();
         await h.Endpoint.WaitForRequestsAsync(1);
         var sync = (RapidSos.Http.Auth.Internal.ISyncTokenProvider)h.Provider;
-        AccessToken? fromSync = null;
+        var fromSync = new AccessToken?[2];
 
-        var syncCaller = new Thread(() => fromSync = sync.GetToken(CancellationToken.None));
-        syncCaller.Start();
-
-        // The synchronous caller's only blocking wait is on the request it joins (or, were it to send its own, on the
-        // held stub, which the request count would show): once it blocks, it is waiting on the shared flight.
-        await Poll.UntilAsync(() => (syncCaller.ThreadState & ThreadState.WaitSleepJoin) != 0, "the synchronous caller to block on the held request");
-        Assert.That(fromSync, Is.Null, "nothing completes while the stub holds the request");
-        Assert.That(h.Endpoint.RequestCount, Is.EqualTo(1), "the synchronous caller joined the request under way instead of sending its own");
+        // The request under way needs the thread pool to finish; a synchronous caller must not depend on it (a
+        // starved pool would stall it past the token's expiry), so it sends one of its own, shared by every
+        // synchronous caller that comes while it is out.
+        var callers = Enumerable.Range(0, 2).Select(i => new Thread(() => fromSync[i] = sync.GetToken(CancellationToken.None))).ToArray();
+        callers[0].Start();
+        await Poll.UntilAsync(() => h.Endpoint.RequestCount == 2, "the synchronous caller's own token request");
+        callers[1].Start();
+        await Poll.UntilAsync(() => callers.All(c => (c.ThreadState & ThreadState.WaitSleepJoin) != 0), "both synchronous callers to block");
+        Assert.That(h.Endpoint.RequestCount, Is.EqualTo(2), "the second synchronous caller joins the first one's request");
+        Assert.That(h.Endpoint.SynchronousSends, Is.EqualTo(1), "sent with the back channel's synchronous Send, on the caller's thread");
         h.Endpoint.Release();
-        Assert.That(syncCaller.Join(TimeSpan.FromSeconds(30)), Is.True);
+        Assert.That(callers.All(c => c.Join(TimeSpan.FromSeconds(30))), Is.True);
 
-        Assert.That(fromSync, Is.SameAs(await asyncCaller));
-        Assert.That(h.Endpoint.RequestCount, Is.EqualTo(1));
+        Assert.That(fromSync[0], Is.SameAs(fromSync[1]));
+        Assert.That((await asyncCaller).Value, Is.Not.Null);
+        Assert.That(h.Endpoint.RequestCount, Is.EqualTo(2));
     }
 
     [Test]

@@ -4,7 +4,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using RapidSos.Http.Auth;
 using RapidSos.Http.Auth.Internal;
@@ -88,6 +87,15 @@ public static class RapidSosAuthenticationServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RapidSosAuthOptions>, RapidSosAuthOptionsValidator>());
         services.TryAddSingleton(sp => new TokenEndpointClient(sp.GetRequiredService<IHttpClientFactory>(), sp.GetService<TimeProvider>()));
         services.TryAddSingleton(sp => new RapidSosAuthMetrics(sp.GetService<IMeterFactory>()));
+        services.TryAddSingleton(sp => new TokenTelemetry(
+            sp.GetService<ILoggerFactory>()?.CreateLogger("RapidSos.Http.Auth"),
+            sp.GetRequiredService<RapidSosAuthMetrics>()));
+        services.TryAddSingleton(sp => new TokenLifecycleStore(
+            sp.GetRequiredService<IMemoryCache>(),
+            sp.GetRequiredService<TokenEndpointClient>(),
+            sp.GetService<TimeProvider>() ?? TimeProvider.System,
+            sp.GetRequiredService<TokenTelemetry>()));
+        services.TryAddSingleton(sp => new RapidSosOptionsChanges(sp.GetRequiredService<IOptionsMonitor<RapidSosAuthOptions>>()));
 
         var registrations = (RapidSosRegistrations?)services.FirstOrDefault(d => d.ServiceType == typeof(RapidSosRegistrations))?.ImplementationInstance;
         if (registrations is null)
@@ -106,19 +114,11 @@ public static class RapidSosAuthenticationServiceCollectionExtensions
 
         registrations.Names.Add(name);
 
-        services.TryAddKeyedSingleton<ITokenProvider>(name, static (sp, key) =>
-        {
-            var registration = (string)key!;
-            var logger = sp.GetService<ILoggerFactory>()?.CreateLogger("RapidSos.Http.Auth") ?? NullLogger.Instance;
-            return new CachingTokenProvider(
-                registration,
-                sp.GetRequiredService<IOptionsMonitor<RapidSosAuthOptions>>(),
-                sp.GetRequiredService<IMemoryCache>(),
-                sp.GetRequiredService<TokenEndpointClient>(),
-                sp.GetService<TimeProvider>() ?? TimeProvider.System,
-                logger,
-                sp.GetRequiredService<RapidSosAuthMetrics>());
-        });
+        services.TryAddKeyedSingleton<ITokenProvider>(name, static (sp, key) => new CachingTokenProvider(
+            (string)key!,
+            sp.GetRequiredService<RapidSosOptionsChanges>(),
+            sp.GetRequiredService<TokenLifecycleStore>(),
+            sp.GetRequiredService<TokenTelemetry>()));
 
         if (name == Options.Options.DefaultName)
         {

@@ -12,16 +12,16 @@ internal static partial class Log
     public static partial void TokenAcquired(ILogger logger, string clientId, string forUser, string registration, RapidSosGrantType grantType, Uri tokenEndpoint, DateTimeOffset expiresAt, TimeSpan lifetime);
 
     [LoggerMessage(2, LogLevel.Error,
-        "A RapidSOS access token could not be obtained for client '{ClientId}' (registration '{Registration}'); callers without a valid token get the error.")]
-    public static partial void TokenRequestFailed(ILogger logger, string clientId, string registration, Exception exception);
+        "A RapidSOS access token could not be obtained for client '{ClientId}' (registration '{Registration}', attempt {Attempt}); {NextStep}.")]
+    public static partial void TokenRequestFailed(ILogger logger, string clientId, string registration, int attempt, string nextStep, Exception exception);
 
     [LoggerMessage(3, LogLevel.Debug,
         "Refreshing the RapidSOS access token for client '{ClientId}' (registration '{Registration}') ahead of expiry at {ExpiresAt:O}; callers keep the current token meanwhile.")]
     public static partial void BackgroundRefreshStarted(ILogger logger, string clientId, string registration, DateTimeOffset expiresAt);
 
     [LoggerMessage(4, LogLevel.Warning,
-        "Refreshing the RapidSOS access token for client '{ClientId}' (registration '{Registration}') failed (attempt {Attempt}); the current token stays in use until {ExpiresAt:O} and the refresh is tried again in {RetryDelay}.")]
-    public static partial void BackgroundRefreshFailed(ILogger logger, string clientId, string registration, int attempt, DateTimeOffset expiresAt, TimeSpan retryDelay, Exception exception);
+        "Refreshing the RapidSOS access token for client '{ClientId}' (registration '{Registration}') failed (attempt {Attempt}); the current token stays in use until {ExpiresAt:O}, and the refresh is tried again by itself at {RetryAt:O}, in {RetryDelay}, until it succeeds or the token expires.")]
+    public static partial void BackgroundRefreshFailed(ILogger logger, string clientId, string registration, int attempt, DateTimeOffset expiresAt, DateTimeOffset retryAt, TimeSpan retryDelay, Exception exception);
 
     [LoggerMessage(5, LogLevel.Information,
         "The RapidSOS API answered 401 to {Method} {Origin}{Path}; the token was refreshed and the request is sent once more.")]
@@ -42,4 +42,12 @@ internal static partial class Log
     [LoggerMessage(9, LogLevel.Debug,
         "The request body of {Method} {Origin}{Path} ({ContentType}) cannot be sent twice as it is; it is buffered so that a 401 can be retried with the body intact.")]
     public static partial void BufferingRequestContent(ILogger logger, HttpMethod method, string origin, string path, string contentType);
+
+    [LoggerMessage(10, LogLevel.Warning,
+        "The RapidSOS API rejected a token fetched because of a 401 for client '{ClientId}' (registration '{Registration}') again, {Strikes} time(s) in a row: it is rejecting the request, not the token. Until {Until:O} (in {Delay}) a 401 is returned to the caller as it is, without a new token request.")]
+    public static partial void ReplacementsHeldBack(ILogger logger, string clientId, string registration, int strikes, DateTimeOffset until, TimeSpan delay);
+
+    [LoggerMessage(11, LogLevel.Debug,
+        "The RapidSOS API answered 401 to {Method} {Origin}{Path}; new tokens are held back because the API rejected fresh ones, so the response goes back to the caller as it is.")]
+    public static partial void UnauthorizedNotRetried(ILogger logger, HttpMethod method, string origin, string path);
 }

@@ -16,15 +16,6 @@ internal sealed class RapidSosAuthOptionsValidator : IValidateOptions<RapidSosAu
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
-    public static void ThrowIfInvalid(string name, RapidSosAuthOptions options)
-    {
-        var failures = Collect(name, options);
-        if (failures.Count > 0)
-        {
-            throw new OptionsValidationException(name, typeof(RapidSosAuthOptions), failures);
-        }
-    }
-
     internal static List<string> Collect(string name, RapidSosAuthOptions options)
     {
         var failures = new List<string>();
@@ -130,7 +121,7 @@ internal sealed class RapidSosAuthOptionsValidator : IValidateOptions<RapidSosAu
             return;
         }
 
-        var shown = TokenRequestSettings.ForDisplay(address);
+        var shown = DisplayUri.Of(address);
         if (address.Scheme != Uri.UriSchemeHttps && !(address.Scheme == Uri.UriSchemeHttp && address.IsLoopback))
         {
             fail(option, $"must use https (plain http is allowed only for loopback hosts), not '{shown}'");

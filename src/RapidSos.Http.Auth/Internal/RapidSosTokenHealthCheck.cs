@@ -22,16 +22,16 @@ internal sealed class RapidSosTokenHealthCheck : IHealthCheck
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        if (_provider is CachingTokenProvider caching && caching.Current is { IsUsable: true } current)
+        if (_provider is CachingTokenProvider { Lifecycle: { } lifecycle } && lifecycle.State is { HasToken: true, Token: { } current } state)
         {
-            var data = Data(current.Token.ExpiresAt, current.Key.ClientId);
-            return current.RefreshFailures > 0 && caching.LastFailure is { } failure
+            var data = Data(current.ExpiresAt, lifecycle.Key.ClientId);
+            return state.Failure is { } failure
                 ? HealthCheckResult.Degraded(
-                    $"RapidSOS registration '{_registration}' runs on a token that expires at {current.Token.ExpiresAt:O}; " +
-                    $"{current.RefreshFailures} refresh attempt(s) failed: {failure.Message}",
+                    $"RapidSOS registration '{_registration}' runs on a token that expires at {current.ExpiresAt:O}; " +
+                    $"{failure.Attempts} refresh attempt(s) failed: {failure.Exception.Message}",
                     exception: null,
                     data)
-                : HealthCheckResult.Healthy($"RapidSOS registration '{_registration}' has a valid token until {current.Token.ExpiresAt:O}.", data);
+                : HealthCheckResult.Healthy($"RapidSOS registration '{_registration}' has a valid token until {current.ExpiresAt:O}.", data);
         }
 
         try

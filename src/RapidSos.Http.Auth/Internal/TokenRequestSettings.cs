@@ -23,7 +23,7 @@ internal sealed class TokenRequestSettings
         Endpoint = options.TokenEndpoint ?? new Uri(
             EnsureTrailingSlash(options.BaseAddress),
             options.GrantType == RapidSosGrantType.Password ? RapidSosAuthDefaults.PasswordTokenPath : RapidSosAuthDefaults.ClientCredentialsTokenPath);
-        DisplayEndpoint = ForDisplay(Endpoint);
+        DisplayEndpoint = DisplayUri.Of(Endpoint);
 
         var secret = options.ClientSecret!;
         var password = options.GrantType == RapidSosGrantType.Password ? options.Password : null;
@@ -85,14 +85,10 @@ internal sealed class TokenRequestSettings
     public string[] Secrets { get; }
 
     /// <summary>
-    /// Validates <paramref name="options"/> and snapshots them.
+    /// Snapshots options that <see cref="Microsoft.Extensions.Options.IOptionsMonitor{TOptions}"/> has already
+    /// validated (with <see cref="RapidSosAuthOptionsValidator"/>): they are not validated a second time here.
     /// </summary>
-    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The options are invalid; every problem is named.</exception>
-    public static TokenRequestSettings Create(string name, RapidSosAuthOptions options)
-    {
-        RapidSosAuthOptionsValidator.ThrowIfInvalid(name, options);
-        return new TokenRequestSettings(name, options);
-    }
+    public static TokenRequestSettings From(string name, RapidSosAuthOptions options) => new(name, options);
 
     public HttpRequestMessage CreateRequest()
     {
@@ -110,11 +106,6 @@ internal sealed class TokenRequestSettings
 
         return request;
     }
-
-    internal static Uri ForDisplay(Uri uri) =>
-        uri.IsAbsoluteUri
-            ? new Uri(uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped), UriKind.Absolute)
-            : uri;
 
     private static Uri EnsureTrailingSlash(Uri baseAddress) =>
         baseAddress.AbsolutePath.EndsWith('/') ? baseAddress : new Uri(baseAddress.AbsoluteUri + "/", UriKind.Absolute);

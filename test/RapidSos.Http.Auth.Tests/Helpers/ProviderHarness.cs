@@ -37,6 +37,9 @@ internal sealed class ProviderHarness : IDisposable
         services?.Invoke(collection);
         _services = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         Name = name;
+
+        // Delays exactly as the retry rules' table says (jitter at its midpoint, a factor of 1).
+        _services.GetRequiredService<TokenLifecycleStore>().Jitter = static () => 0.5;
     }
 
     public string Name { get; }

@@ -248,6 +248,18 @@ public class GatewayIntegrationTests
         Assert.That(ex!.StatusCode, Is.EqualTo(status));
         Assert.That(ex.Message, Does.Contain(message));
         Assert.That(f.Gateway.ApiRequestCount, Is.Zero, "no request without a token");
+        Assert.That(ex.RetryAfter, Is.Not.Null, "callers can read when a new token request may go out");
+        if (ex.RetryAfter > TimeSpan.Zero)
+        {
+            // Refused or rate-limited: a caller inside the window fails at once, without a token request.
+            var sent = f.Gateway.TokenRequestCount;
+            var again = Assert.ThrowsAsync<RapidSosAuthenticationException>(() => f.Api.GetAsync("v1/ping"));
+            Assert.That(again!.StatusCode, Is.EqualTo(status));
+            Assert.That(again.RetryAfter, Is.GreaterThan(TimeSpan.Zero).And.LessThanOrEqualTo(ex.RetryAfter));
+            Assert.That(f.Gateway.TokenRequestCount, Is.EqualTo(sent));
+            f.Time.Advance(ex.RetryAfter.Value);
+        }
+
         using var recovered = await f.Api.GetAsync("v1/ping");
         Assert.That(recovered.StatusCode, Is.EqualTo(HttpStatusCode.OK));
     }

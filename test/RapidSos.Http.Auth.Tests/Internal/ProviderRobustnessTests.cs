@@ -54,9 +54,9 @@ public class ProviderRobustnessTests
 
         // The cache refuses the entry and reports it evicted for Capacity on the thread pool. Wait until the
         // provider's eviction callback has run (the observer's runs after it), then check it did not retire the token.
-        await Poll.UntilAsync(() => cache!.Evicted.Any(e => e is { Value: CachedToken, Reason: EvictionReason.Capacity }), "the refused token entry's eviction callbacks");
+        await Poll.UntilAsync(() => cache!.Evicted.Any(e => e is { Value: TokenLifecycle, Reason: EvictionReason.Capacity }), "the refused token entry's eviction callbacks");
         Assert.That(await h.Provider.GetTokenAsync(), Is.SameAs(first));
-        Assert.That(h.Caching.Current!.IsUsable, Is.True, "a Capacity eviction must not retire the token");
+        Assert.That(h.Caching.Lifecycle!.State.HasToken, Is.True, "a Capacity eviction must not retire the token");
         Assert.That(h.Endpoint.RequestCount, Is.EqualTo(1));
     }
 
