@@ -3,7 +3,12 @@ using System.Globalization;
 namespace RapidSos.Http.Auth.SoakTests;
 
 /// <summary>The promises as checks on a report: each broken one is a sentence in <see cref="SoakReport.Violations"/>.</summary>
-/// <remarks>No check involves a duration or a rate, so a slow or busy machine changes the numbers, not the verdict.</remarks>
+/// <remarks>
+/// No check involves a duration or a rate, so a slow or busy machine changes the numbers, not the verdict, except the
+/// refusal phase's two: at most one token request per second against a refused secret, and a success again within
+/// <see cref="SoakOptions.RefusalRecoveryBound"/> after it. Both are upper bounds on what the library is required to
+/// wait, with slack; a slow machine makes the library send fewer requests, not more.
+/// </remarks>
 internal static class SoakChecks
 {
     /// <summary>The token cache holds one entry per credential set; two allow for a replacement caught mid-way.</summary>
@@ -37,9 +42,23 @@ internal static class SoakChecks
         }
 
         // 2. No fan-out.
-        if (r.TokenRequests > r.TokenRequestBound)
+        if (r.TokenRequestsOutsideRefusal > r.TokenRequestBound)
         {
-            Fail($"{r.TokenRequests} token requests, more than the bound of {r.TokenRequestBound}");
+            Fail($"{r.TokenRequestsOutsideRefusal} token requests outside the refusal phase, more than the bound of {r.TokenRequestBound}");
+        }
+
+        // 2a. No hammering of a refused secret: spaced at least 1 s apart, so at most one per second plus one.
+        if (r.Refusal is { } refusal)
+        {
+            if (!refusal.BoundHeld)
+            {
+                Fail($"{refusal.TokenRequests} token requests during the {refusal.Duration.TotalSeconds:0.0} s refusal phase, more than the bound of {refusal.Bound} (one per second plus one)");
+            }
+
+            if (!refusal.RecoveryHeld)
+            {
+                Fail($"no call succeeded within {refusal.RecoveryBound.TotalSeconds:0.#} s after the refusal ended ({(refusal.Recovery is { } after ? $"first success after {after.TotalSeconds:0.0} s" : "none")})");
+            }
         }
 
         if (r.MaxConcurrentTokenRequests > 1)
@@ -49,9 +68,9 @@ internal static class SoakChecks
 
         // Only once settled: the emulator counts a token request still on the wire (a stall) as not issued.
         var failedTokenRequests = r.TokenRequests - r.SuccessfulTokenRequests;
-        if (r.Quiesced && failedTokenRequests > plan.Failing)
+        if (r.Quiesced && failedTokenRequests > plan.Failing + r.RefusedTokenRequests)
         {
-            Fail($"{failedTokenRequests} token requests failed but only {plan.Failing} faults that fail one were injected");
+            Fail($"{failedTokenRequests} token requests failed but only {plan.Failing} faults that fail one were injected and {r.RefusedTokenRequests} were refused");
         }
 
         // 3. Every body intact, once per success, twice at most after a 401.

@@ -17,7 +17,8 @@ namespace RapidSos.Http.Auth.SoakTests;
 /// The soak, shared by the NUnit test and <c>dotnet run</c>: the gateway emulator on Kestrel at 127.0.0.1 with a
 /// token lifetime of a few seconds and faults on its token endpoint; an application wired as users wire it (a named
 /// client with <see cref="BearerTokenHandler"/>, real time on both sides); workers that POST unique bodies to
-/// <c>v1/echo</c> for a bounded time while a revoker revokes the current token at random moments. Every call's outcome
+/// <c>v1/echo</c> for a bounded time while a revoker revokes the current token at random moments, and once per run the
+/// token endpoint refuses the credentials for a few seconds (<see cref="RefusalPhase"/>). Every call's outcome
 /// is classified against an independent view of the token (<see cref="TokenOracle"/>), every body's arrivals are
 /// counted on the emulator's side (<see cref="EchoLedger"/>), and memory, the cache and in-flight token requests are
 /// sampled throughout (<see cref="ResourceSampler"/>).
@@ -25,6 +26,10 @@ namespace RapidSos.Http.Auth.SoakTests;
 internal static class SoakEngine
 {
     public const string ClientName = "soak";
+
+    private const string ClientId = "emulator-client";
+
+    private const string ClientSecret = "emulator-secret";
 
     private const int MaxExamples = 10;
 
@@ -70,8 +75,8 @@ internal static class SoakEngine
         services.AddRapidSosAuthentication(o =>
         {
             o.BaseAddress = emulator.BaseAddress;
-            o.ClientId = "emulator-client";
-            o.ClientSecret = "emulator-secret";
+            o.ClientId = ClientId;
+            o.ClientSecret = ClientSecret;
         });
         services.AddHttpClient(RapidSosAuthDefaults.TokenClientName).AddHttpMessageHandler(() => new TokenOracle.Tap(oracle));
         services.AddHttpClient(ClientName, c =>
@@ -86,11 +91,13 @@ internal static class SoakEngine
         using var trafficStop = new CancellationTokenSource();
         using var hardStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var samplingStop = new CancellationTokenSource();
-        var run = new Run(origin, options, provider.GetRequiredService<IHttpClientFactory>(), ledger, oracle, trafficStop.Token, hardStop.Token);
+        var phase = new RefusalPhase(origin);
+        var run = new Run(origin, options, provider.GetRequiredService<IHttpClientFactory>(), ledger, oracle, phase, trafficStop.Token, hardStop.Token);
         var sampler = new ResourceSampler(provider.GetRequiredService<IMemoryCache>(), provider.GetRequiredService<ITokenProvider>(), oracle, run.Start, () => !trafficStop.IsCancellationRequested);
 
         var samplerTask = sampler.RunAsync(options.SampleInterval, samplingStop.Token);
         var revokerTask = RevokeAsync(run, emulator, trafficStop.Token);
+        var phaseTask = phase.RunAsync(options, emulator, plan, oracle, ClientId, ClientSecret, () => RevokeCurrent(run, emulator), trafficStop.Token);
         var progressTask = progress is null ? Task.CompletedTask : ReportProgressAsync(run, emulator, sampler, progress, samplingStop.Token);
         var workers = new Task[options.Workers];
         for (var i = 0; i < workers.Length; i++)
@@ -108,6 +115,7 @@ internal static class SoakEngine
             cancellationToken.ThrowIfCancellationRequested();
             trafficStop.Cancel();
             var trafficEnd = Stopwatch.GetTimestamp();
+            run.TrafficEnd = trafficEnd;
             if (await Task.WhenAny(all, Task.Delay(options.DrainTimeout, cancellationToken)) != all)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -127,7 +135,9 @@ internal static class SoakEngine
         }
 
         var elapsed = Stopwatch.GetElapsedTime(run.Start);
+        var trafficTime = run.TrafficEnd == 0 ? elapsed : Stopwatch.GetElapsedTime(run.Start, run.TrafficEnd);
         await revokerTask;
+        await phaseTask;
 
         // A background refresh may still be on the wire (a stall outlives the callers); let it land before the last look.
         var quiesceDeadline = Stopwatch.GetTimestamp() + (long)(options.DrainTimeout.TotalSeconds * Stopwatch.Frequency);
@@ -148,7 +158,7 @@ internal static class SoakEngine
         await samplerTask;
         await progressTask;
 
-        return BuildReport(run, plan, ledger, oracle, logs, emulator, sampler, elapsed, aborted, hardStopped, quiesced);
+        return BuildReport(run, plan, ledger, oracle, logs, emulator, sampler, elapsed, trafficTime, aborted, hardStopped, quiesced);
     }
 
     private static async Task WorkAsync(Run run, int worker)
@@ -169,6 +179,7 @@ internal static class SoakEngine
             var revocationsBefore = Volatile.Read(ref run.Revocations);
             var started = Stopwatch.GetTimestamp();
             var tokenValidAtStart = run.Oracle.HasValidToken(started);
+            var latestRequestAtStart = run.Oracle.LatestRequest;
             Outcome outcome;
             string? detail = null;
             try
@@ -203,13 +214,15 @@ internal static class SoakEngine
                 detail = $"{ex.GetType().Name}: {ex.Message}";
             }
 
-            var latency = Stopwatch.GetElapsedTime(started);
+            var ended = Stopwatch.GetTimestamp();
+            var latency = Stopwatch.GetElapsedTime(started, ended);
             var (arrivals, corrupted) = run.Ledger.End(worker);
             var revocationRaced = Volatile.Read(ref run.Revocations) != revocationsBefore;
-            var tokenValidThroughout = tokenValidAtStart && !revocationRaced && run.Oracle.HasValidToken(Stopwatch.GetTimestamp());
+            var tokenValidThroughout = tokenValidAtStart && !revocationRaced && run.Oracle.HasValidToken(ended);
             stats.Latency.Record(latency);
             stats.ByBodyKind[(int)kind]++;
-            var backOff = Classify(run, stats, outcome, detail, started, latency, arrivals, corrupted, revocationRaced, tokenValidThroughout, worker, sequence);
+            var call = new CallFacts(started, ended, tokenValidAtStart, latestRequestAtStart, tokenValidThroughout, revocationRaced);
+            var backOff = Classify(run, stats, outcome, detail, call, arrivals, corrupted, worker, sequence);
             if (backOff)
             {
                 // A caller with no token would not retry in a tight loop either; keeps the run from spinning.
@@ -225,10 +238,17 @@ internal static class SoakEngine
     }
 
     /// <summary>Books one call; returns whether it failed (the worker then pauses briefly).</summary>
-    private static bool Classify(Run run, WorkerStats stats, Outcome outcome, string? detail, long started, TimeSpan latency, int arrivals, int corrupted, bool revocationRaced, bool tokenValidThroughout, int worker, long sequence)
+    private static bool Classify(Run run, WorkerStats stats, Outcome outcome, string? detail, CallFacts call, int arrivals, int corrupted, int worker, long sequence)
     {
         stats.Requests++;
-        string Call() => string.Create(CultureInfo.InvariantCulture, $"call {worker}.{sequence} at {Stopwatch.GetElapsedTime(run.Start, started).TotalSeconds:0.000} s took {latency.TotalMilliseconds:0} ms, body arrived {arrivals}x");
+        var started = call.Started;
+        var revocationRaced = call.RevocationRaced;
+        string Call() => string.Create(CultureInfo.InvariantCulture, $"call {worker}.{sequence} at {Stopwatch.GetElapsedTime(run.Start, started).TotalSeconds:0.000} s took {Stopwatch.GetElapsedTime(started, call.Ended).TotalMilliseconds:0} ms, body arrived {arrivals}x");
+        if (outcome == Outcome.Success)
+        {
+            run.Phase.Success(started, call.Ended);
+        }
+
         if (corrupted > 0)
         {
             run.Example($"{Call()}: {corrupted} arrival(s) damaged");
@@ -261,15 +281,26 @@ internal static class SoakEngine
 
                 // Acceptable only if a token request failed during the call at a moment when no valid token existed
                 // (none yet, expired, or revoked): the library had nothing to serve and could not get anything.
+                // Or, failing fast: no valid token when the call started, the most recent token request failed with a
+                // refusal or a Retry-After, and the call failed within that failure's backoff window.
                 if (run.Oracle.ExplainsAuthenticationFailure(started, out var kind))
                 {
                     stats.Count(stats.Acceptable, kind);
+                    run.Phase.Failure(call.Ended, kind);
+                }
+                else if (run.Oracle.ExplainsFailFast(call.TokenValidAtStart, call.LatestRequestAtStart, call.Ended, out var failFast))
+                {
+                    stats.Count(stats.Acceptable, failFast);
+                    run.Phase.Failure(call.Ended, failFast);
                 }
                 else
                 {
-                    var reason = tokenValidThroughout ? "while a valid token existed" : "with no token request failing for want of a token";
+                    var reason = call.TokenValidThroughout ? "while a valid token existed"
+                        : call.TokenValidAtStart ? "with no token request failing for want of a token"
+                        : "with no token request failing for want of a token, and outside any fail-fast window";
                     stats.Count(stats.Unexplained, $"RapidSosAuthenticationException {reason}");
-                    run.Example($"{Call()}: RapidSosAuthenticationException {reason}: {detail}; token events: {run.Oracle.Timeline()}");
+                    run.Phase.Failure(call.Ended, "unexplained");
+                    run.Example($"{Call()}: RapidSosAuthenticationException {reason} ({failFast}): {detail}; token events: {run.Oracle.Timeline()}");
                 }
 
                 return true;
@@ -283,11 +314,13 @@ internal static class SoakEngine
                 if (revocationRaced)
                 {
                     stats.UnauthorizedDuringRevocation++;
+                    run.Phase.Failure(call.Ended, "401 during a revocation");
                     run.Note($"{Call()}: 401 after the retry, while a revocation raced the call");
                 }
                 else
                 {
                     stats.Count(stats.Unexplained, "401 answered to the caller");
+                    run.Phase.Failure(call.Ended, "unexplained");
                     run.Example($"{Call()}: 401 answered to the caller, no revocation during the call; token events: {run.Oracle.Timeline()}");
                 }
 
@@ -305,6 +338,7 @@ internal static class SoakEngine
                     _ => detail!.Split(':')[0],
                 };
                 stats.Count(stats.Unexplained, label);
+                run.Phase.Failure(call.Ended, "unexplained");
                 run.Example($"{Call()}: {detail ?? label}");
                 if (arrivals > 2)
                 {
@@ -355,12 +389,24 @@ internal static class SoakEngine
                 return;
             }
 
-            if (run.Oracle.LatestToken is { } token && emulator.RevokeToken(token))
+            // The refusal phase revokes the token itself when it starts and wants no other revocation meanwhile.
+            if (!run.Phase.Active)
             {
-                run.Oracle.MarkRevoked(token);
-                Interlocked.Increment(ref run.Revocations);
+                RevokeCurrent(run, emulator);
             }
         }
+    }
+
+    private static bool RevokeCurrent(Run run, RapidSosGatewayEmulator emulator)
+    {
+        if (run.Oracle.LatestToken is { } token && emulator.RevokeToken(token))
+        {
+            run.Oracle.MarkRevoked(token);
+            Interlocked.Increment(ref run.Revocations);
+            return true;
+        }
+
+        return false;
     }
 
     private static async Task ReportProgressAsync(Run run, RapidSosGatewayEmulator emulator, ResourceSampler sampler, TextWriter progress, CancellationToken stop)
@@ -391,6 +437,7 @@ internal static class SoakEngine
         RapidSosGatewayEmulator emulator,
         ResourceSampler sampler,
         TimeSpan elapsed,
+        TimeSpan trafficTime,
         bool aborted,
         bool hardStopped,
         bool quiesced)
@@ -403,6 +450,23 @@ internal static class SoakEngine
         }
 
         var injected = Enum.GetValues<InjectedFault>().ToDictionary(k => k, plan.Injected);
+        var phase = run.Phase;
+        var refusal = phase.Ran
+            ? new RefusalPhaseReport
+            {
+                StartOffset = phase.StartOffset,
+                Duration = phase.Duration,
+                RevokedAtStart = phase.RevokedAtStart,
+                TokenRequests = phase.TokenRequests,
+                TokenRequestsWithToken = phase.TokenRequestsWithToken,
+                Bound = phase.Bound,
+                CallerFailures = phase.FailuresDuring,
+                FailuresAfterUntilRecovery = phase.FailuresAfterUntilRecovery,
+                Recovery = phase.Recovery,
+                RecoveryBound = options.RefusalRecoveryBound,
+                TrafficAfterEnd = trafficTime - (phase.StartOffset + phase.Duration),
+            }
+            : null;
         var report = new SoakReport
         {
             Options = options,
@@ -423,6 +487,7 @@ internal static class SoakEngine
             TokenRequests = emulator.TokenRequestCount,
             SuccessfulTokenRequests = emulator.SuccessfulTokenRequestCount,
             TokenRequestsSeenByTap = oracle.Sent,
+            Refusal = refusal,
             FailedTokenRequestsByKind = oracle.FailuresByKind,
             MaxConcurrentTokenRequests = oracle.MaxConcurrentTokenRequests,
             TokensExpiredOnArrival = oracle.ExpiredOnArrival,
@@ -473,11 +538,15 @@ internal static class SoakEngine
     /// <summary>The body every call posts: unique per call, with a payload of random length and characters.</summary>
     private sealed record EchoBody(int Worker, long Sequence, string Kind, string Payload);
 
+    /// <summary>What a call's classification needs to know about it, taken by its worker.</summary>
+    private readonly record struct CallFacts(long Started, long Ended, bool TokenValidAtStart, TokenRequestRecord? LatestRequestAtStart, bool TokenValidThroughout, bool RevocationRaced);
+
     /// <summary>Everything the workers share.</summary>
-    private sealed class Run(long origin, SoakOptions options, IHttpClientFactory factory, EchoLedger ledger, TokenOracle oracle, CancellationToken trafficStop, CancellationToken hardStop)
+    private sealed class Run(long origin, SoakOptions options, IHttpClientFactory factory, EchoLedger ledger, TokenOracle oracle, RefusalPhase phase, CancellationToken trafficStop, CancellationToken hardStop)
     {
         public long Started;
         public long Revocations;
+        public long TrafficEnd;
         private int _examples;
         private int _notes;
 
@@ -488,6 +557,8 @@ internal static class SoakEngine
         public EchoLedger Ledger { get; } = ledger;
 
         public TokenOracle Oracle { get; } = oracle;
+
+        public RefusalPhase Phase { get; } = phase;
 
         public CancellationToken TrafficStop { get; } = trafficStop;
 

@@ -53,6 +53,32 @@ internal sealed class SoakOptions
     /// </summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Gets or sets how long the refusal phase lasts: the token endpoint refuses the library's credentials (the client
+    /// secret is rotated in the emulator, which answers 401 <c>invalid_client</c>) after the current token is revoked.
+    /// Zero turns the phase off.
+    /// </summary>
+    public TimeSpan RefusalDuration { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// Gets or sets how soon after the refusal ends a call must succeed again: the library's longest spacing after a
+    /// refusal (5 s) plus its 10 % jitter plus 0.5 s of slack.
+    /// </summary>
+    public TimeSpan RefusalRecoveryBound { get; set; } = TimeSpan.FromSeconds(6);
+
+    /// <summary>
+    /// Gets when the refusal phase starts, from the start of the run: at 40 % of the duration, and not before the warm-up
+    /// is over; null when the run is too short to hold the phase and its recovery bound with a second to spare.
+    /// </summary>
+    public TimeSpan? RefusalStart
+    {
+        get
+        {
+            var start = TimeSpan.FromTicks(Math.Max((Duration * 0.4).Ticks, (WarmUp + TimeSpan.FromSeconds(1)).Ticks));
+            return RefusalDuration > TimeSpan.Zero && start + RefusalDuration + RefusalRecoveryBound + TimeSpan.FromSeconds(1) <= Duration ? start : null;
+        }
+    }
+
     /// <summary>Gets or sets how long the run warms up before the growth baseline is taken.</summary>
     public TimeSpan WarmUp { get; set; } = TimeSpan.FromSeconds(3);
 

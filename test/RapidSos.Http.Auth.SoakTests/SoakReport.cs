@@ -31,7 +31,11 @@ internal sealed class SoakReport
     /// <summary>Successful calls whose body reached the API twice: a 401, a new token, and the retry.</summary>
     public long RetriedCalls { get; init; }
 
-    /// <summary>Caller-visible failures that are allowed: a <see cref="RapidSosAuthenticationException"/> while no valid token existed, by what the failed token request ran into.</summary>
+    /// <summary>
+    /// Caller-visible failures that are allowed: a <see cref="RapidSosAuthenticationException"/> while no valid token
+    /// existed, by what the failed token request ran into; "fail-fast" when no token request was made during the call
+    /// and the call failed within the backoff window of the last, failed, token request.
+    /// </summary>
     public IReadOnlyDictionary<string, long> AcceptableFailures { get; init; } = new Dictionary<string, long>();
 
     /// <summary>Caller-visible failures that are not allowed, by kind.</summary>
@@ -53,6 +57,15 @@ internal sealed class SoakReport
     public long SuccessfulTokenRequests { get; init; }
 
     public long TokenRequestsSeenByTap { get; init; }
+
+    /// <summary>The refusal phase, or null when the run was too short to hold it (or it never started).</summary>
+    public RefusalPhaseReport? Refusal { get; init; }
+
+    /// <summary>The token requests the fan-out bound applies to: all but those sent during the refusal phase, which has its own bound.</summary>
+    public long TokenRequestsOutsideRefusal => TokenRequests - (Refusal?.TokenRequests ?? 0);
+
+    /// <summary>Token requests the emulator refused (401, as the tap saw them): the refusal phase's, and none other.</summary>
+    public long RefusedTokenRequests => FailedTokenRequestsByKind.GetValueOrDefault("401");
 
     public IReadOnlyDictionary<string, long> FailedTokenRequestsByKind { get; init; } = new Dictionary<string, long>();
 
@@ -132,14 +145,28 @@ internal sealed class SoakReport
         var lifetime = Options.TokenLifetime.TotalSeconds;
         Line(string.Create(c, $"RapidSos.Http.Auth soak: {Options.Workers} workers, {Options.Duration.TotalSeconds:0.#} s + {Drain.TotalSeconds:0.0} s drain, real loopback HTTP to the gateway emulator, token lifetime {lifetime:0.#} s, seed {Options.Seed}, {Environment.ProcessorCount} CPUs"));
         Line(string.Create(c, $"  requests               {Requests} ({Requests / Math.Max(seconds, 0.001):0}/s): {Successes} succeeded ({RetriedCalls} of them after a 401 and one retry), {AcceptableFailureCount} acceptable failures, {UnexplainedFailureCount} unexplained failures"));
-        Line($"  acceptable failures    {List(AcceptableFailures)}  (RapidSosAuthenticationException while no valid token existed, by what the failed token request ran into)");
+        Line($"  acceptable failures    {List(AcceptableFailures)}  (RapidSosAuthenticationException while no valid token existed, by what the failed token request ran into; \"fail-fast\": no token request during the call, within the backoff window of the last token request, which failed)");
         Line($"  unexplained failures   {List(UnexplainedFailures)}");
         Line(string.Create(c, $"  401 to the caller      {UnauthorizedAfterRetryDuringRevocation} after the retry while a revocation raced the call (reported, not failed); any other counts as unexplained above"));
         Line($"  bodies sent as         {List(CallsByBodyKind)}");
         Line(string.Create(c, $"  token requests         {TokenRequests} ({SuccessfulTokenRequests} issued a token, {TokenRequests - SuccessfulTokenRequests} failed; the back-channel tap saw {TokenRequestsSeenByTap}); at most {MaxConcurrentTokenRequests} at a time"));
-        Line(string.Create(c, $"    bound                {TokenRequestBound} = 1 first token + {LifetimesElapsed} lifetimes elapsed ({seconds:0.0} s / {0.8 * lifetime:0.0#} s: the library refreshes at 80 % of a lifetime this short) + {Revocations} revocations + {InjectedFaults.Values.Sum()} injected faults"));
+        Line(string.Create(c, $"    bound                {TokenRequestBound} = 1 first token + {LifetimesElapsed} lifetimes elapsed ({seconds:0.0} s / {0.8 * lifetime:0.0#} s: the library refreshes at 80 % of a lifetime this short) + {Revocations} revocations + {InjectedFaults.Values.Sum()} injected faults; applies to the {TokenRequestsOutsideRefusal} sent outside the refusal phase"));
         Line($"    failed by kind       {List(FailedTokenRequestsByKind)}");
-        Line(string.Create(c, $"    stalled, expired on arrival {TokensExpiredOnArrival}; sent within a 429's Retry-After: {TokenRequestsDuringRetryAfterWithToken} background (token still valid), {TokenRequestsDuringRetryAfterWithoutToken} with callers waiting"));
+        Line(string.Create(c, $"    stalled, expired on arrival {TokensExpiredOnArrival}; sent within a Retry-After: {TokenRequestsDuringRetryAfterWithToken} background (token still valid), {TokenRequestsDuringRetryAfterWithoutToken} with callers waiting"));
+        if (Refusal is { } refusal)
+        {
+            Line(string.Create(c, $"  refusal phase          {refusal.Duration.TotalSeconds:0.0} s, {refusal.TokenRequests} token requests, bound {refusal.Bound}: {(refusal.BoundHeld ? "held" : "EXCEEDED")}  (from {refusal.StartOffset.TotalSeconds:0.0} s: client secret rotated, so 401 invalid_client; current token {(refusal.RevokedAtStart ? "revoked" : "not revoked (none valid)")} first; bound one per second plus one; {refusal.TokenRequestsWithToken} of the requests sent while a valid token existed)"));
+            Line(string.Create(c, $"    caller failures      {refusal.CallerFailures.Values.Sum()} during the phase: {List(refusal.CallerFailures)} (expected: no token can be had; the library fails callers at once while refused)"));
+            var recovery = refusal.Recovery is { } after
+                ? string.Create(c, $"first success {after.TotalSeconds:0.0#} s after the refusal ended, bound {refusal.RecoveryBound.TotalSeconds:0.#} s: {(refusal.RecoveryHeld ? "held" : "EXCEEDED")}")
+                : string.Create(c, $"no call succeeded in the {Math.Max(refusal.TrafficAfterEnd.TotalSeconds, 0):0.0} s of traffic after the refusal ended (bound {refusal.RecoveryBound.TotalSeconds:0.#} s{(refusal.RecoveryCheckable ? string.Empty : ", not checked: too little traffic left")})");
+            Line(string.Create(c, $"    recovery             {recovery}; {refusal.FailuresAfterUntilRecovery} caller failures from the end of the refusal until then"));
+        }
+        else
+        {
+            Line(string.Create(c, $"  refusal phase          not run (the run is shorter than 40 % of it + {Options.RefusalDuration.TotalSeconds:0.#} s of refusal + {Options.RefusalRecoveryBound.TotalSeconds:0.#} s of recovery + 1 s)"));
+        }
+
         Line(string.Create(c, $"  injected faults        {InjectedFaults.Values.Sum()}: {List(InjectedFaults)} ({ForcedFaults} forced so that every kind occurs)"));
         Line(string.Create(c, $"  revocations            {Revocations} of the current token"));
         Line(string.Create(c, $"  API                    {ApiRequests} requests, {ApiUnauthorized} answered 401 ({ApiUnauthorizedAccountedFor} accounted for by call outcomes)"));
@@ -203,4 +230,45 @@ internal sealed class SoakReport
             bool flag => flag ? "true" : "false",
             { } v => Convert.ToString(v, CultureInfo.InvariantCulture)!,
         };
+}
+
+/// <summary>What the refusal phase saw (<see cref="RefusalPhase"/>).</summary>
+internal sealed class RefusalPhaseReport
+{
+    /// <summary>When the phase started (the secret was rotated), from the start of the run.</summary>
+    public TimeSpan StartOffset { get; init; }
+
+    /// <summary>From the rotation of the secret to its restoration.</summary>
+    public TimeSpan Duration { get; init; }
+
+    public bool RevokedAtStart { get; init; }
+
+    /// <summary>Token requests the tap saw sent during the phase.</summary>
+    public long TokenRequests { get; init; }
+
+    /// <summary>Of <see cref="TokenRequests"/>, those sent while a valid token existed (a background refresh before the revocation).</summary>
+    public long TokenRequestsWithToken { get; init; }
+
+    /// <summary>One per whole second of the phase, plus one.</summary>
+    public long Bound { get; init; }
+
+    public bool BoundHeld => TokenRequests <= Bound;
+
+    /// <summary>Caller failures that ended during the phase, by the label the oracle gave them.</summary>
+    public IReadOnlyDictionary<string, long> CallerFailures { get; init; } = new Dictionary<string, long>();
+
+    public long FailuresAfterUntilRecovery { get; init; }
+
+    /// <summary>From the end of the refusal to the end of the first successful call that started after it.</summary>
+    public TimeSpan? Recovery { get; init; }
+
+    public TimeSpan RecoveryBound { get; init; }
+
+    /// <summary>How long the workers kept sending after the refusal ended.</summary>
+    public TimeSpan TrafficAfterEnd { get; init; }
+
+    /// <summary>Whether the traffic went on long enough after the refusal for a missing recovery to count.</summary>
+    public bool RecoveryCheckable => Recovery is not null || TrafficAfterEnd >= RecoveryBound;
+
+    public bool RecoveryHeld => Recovery is { } after ? after <= RecoveryBound : !RecoveryCheckable;
 }

@@ -13,7 +13,7 @@ public sealed class SoakTests
 {
     [Test]
     [CancelAfter(180_000)]
-    public async Task Soak_64WorkersWithTokenFaultsAndRevocations_NoUnexplainedFailureNoFanOutBodiesIntactNoGrowth(CancellationToken cancellationToken)
+    public async Task Soak_64WorkersWithTokenFaultsRevocationsAndARefusal_NoUnexplainedFailureNoFanOutNoHammeringBodiesIntactNoGrowth(CancellationToken cancellationToken)
     {
         var options = new SoakOptions { Duration = TimeSpan.FromSeconds(20), Workers = 64 };
 
@@ -26,7 +26,10 @@ public sealed class SoakTests
         {
             Assert.That(report.Requests, Is.GreaterThan(0), "requests");
             Assert.That(report.UnexplainedFailures, Is.Empty, "caller-visible failures while a valid token could be obtained");
-            Assert.That(report.TokenRequests, Is.LessThanOrEqualTo(report.TokenRequestBound), "token requests (no fan-out)");
+            Assert.That(report.TokenRequestsOutsideRefusal, Is.LessThanOrEqualTo(report.TokenRequestBound), "token requests outside the refusal phase (no fan-out)");
+            Assert.That(report.Refusal, Is.Not.Null, "the refusal phase ran");
+            Assert.That(report.Refusal?.TokenRequests ?? 0, Is.LessThanOrEqualTo(report.Refusal?.Bound ?? 0), "token requests during the refusal phase (at most one per second, plus one)");
+            Assert.That(report.Refusal?.RecoveryHeld, Is.True, "a call succeeded soon after the refusal ended");
             Assert.That(report.MaxConcurrentTokenRequests, Is.LessThanOrEqualTo(1), "token requests on the wire at once");
             Assert.That(report.BodiesCorrupted + report.BodiesStray + report.BodyArrivalViolations, Is.Zero, "POST bodies damaged, stray or arriving the wrong number of times");
             Assert.That(report.Samples.Max(s => s.CacheEntries) ?? 0, Is.LessThanOrEqualTo(SoakChecks.MaxCacheEntries), "token cache entries");

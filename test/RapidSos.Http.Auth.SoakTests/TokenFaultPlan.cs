@@ -15,7 +15,9 @@ internal enum InjectedFault
 /// <summary>
 /// The emulator's <see cref="RapidSosGatewayEmulator.TokenFaultRule"/>: draws each token request's fate from a seeded
 /// <see cref="Random"/> at the configured rates, and counts what it injected. The first token request is always
-/// answered, so the run starts from a token.
+/// answered, so the run starts from a token. While <see cref="Refusing"/> is set (the refusal phase) it injects nothing,
+/// draws nothing and counts no turn: the emulator's own credential check then refuses the rotated secret, and the seeded
+/// sequence after the phase does not depend on how many token requests the library sent during it.
 /// </summary>
 internal sealed class TokenFaultPlan
 {
@@ -32,6 +34,8 @@ internal sealed class TokenFaultPlan
     private readonly long[] _injected = new long[KindCount];
     private long _decisions;
     private long _forced;
+    private long _passedDuringRefusal;
+    private bool _refusing;
 
     public TokenFaultPlan(SoakOptions options)
     {
@@ -46,6 +50,25 @@ internal sealed class TokenFaultPlan
             EmulatorFault.MalformedJson(),
             EmulatorFault.ConnectionReset(),
         ];
+    }
+
+    /// <summary>Gets or sets a value indicating whether the refusal phase is on: every token request is left to the credential check.</summary>
+    public bool Refusing
+    {
+        get => Volatile.Read(ref _refusing);
+        set => Volatile.Write(ref _refusing, value);
+    }
+
+    /// <summary>Token requests the plan let through untouched because the refusal phase was on.</summary>
+    public long PassedDuringRefusal
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _passedDuringRefusal;
+            }
+        }
     }
 
     public static int KindCount => Enum.GetValues<InjectedFault>().Length;
@@ -99,6 +122,12 @@ internal sealed class TokenFaultPlan
         _ = request;
         lock (_gate)
         {
+            if (Refusing)
+            {
+                _passedDuringRefusal++;
+                return null;
+            }
+
             var turn = ++_decisions;
             if (turn == 1)
             {
