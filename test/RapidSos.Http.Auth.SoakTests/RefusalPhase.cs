@@ -120,10 +120,10 @@ internal sealed class RefusalPhase(long origin)
             // A token request that passed the credential check just before the rotation lands within a moment; then revoke.
             await Task.Delay(50, CancellationToken.None);
             RevokedAtStart = revoke();
-            var left = options.RefusalDuration - Stopwatch.GetElapsedTime(Start);
-            if (left > TimeSpan.Zero)
+            // A timer may fire a hair early by the stopwatch's clock; the phase lasts at least its duration, so its bound holds whole seconds.
+            for (var left = options.RefusalDuration - Stopwatch.GetElapsedTime(Start); left > TimeSpan.Zero; left = options.RefusalDuration - Stopwatch.GetElapsedTime(Start))
             {
-                await Task.Delay(left, CancellationToken.None);
+                await Task.Delay(left + TimeSpan.FromMilliseconds(1), CancellationToken.None);
             }
         }
         finally
