@@ -22,6 +22,9 @@ internal sealed class AuthPipeline : IAsyncDisposable
 
     public ITokenProvider Tokens => _services.GetRequiredService<ITokenProvider>();
 
+    /// <summary>The container, for what a benchmark registered in it (named clients, the handler factory).</summary>
+    public IServiceProvider Services => _services;
+
     /// <summary>
     /// Registers the default RapidSOS registration against <paramref name="gateway"/>: over its socket when it runs
     /// on Kestrel, through its in-memory handler otherwise.

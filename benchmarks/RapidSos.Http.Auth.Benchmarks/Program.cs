@@ -1,8 +1,14 @@
 using BenchmarkDotNet.Running;
+using RapidSos.Http.Auth.Benchmarks.Anatomy;
 using RapidSos.Http.Auth.Benchmarks.Quick;
 
 // --quick: every scenario with short iterations, one "name: value unit" line per figure.
 // Otherwise: a normal BenchmarkDotNet run of the hot-path benchmarks, with its usual arguments (--filter ...).
+if (args.Contains("--anatomy", StringComparer.Ordinal))
+{
+    return await AnatomyRun.RunAsync(args);
+}
+
 if (args.Contains("--quick", StringComparer.Ordinal))
 {
     return await QuickRun.RunAsync();

@@ -14,12 +14,21 @@ public enum TerminalCompletion
     /// register a continuation. No thread hop, so the figure is the handlers' own cost, not the thread pool's.
     /// </summary>
     Asynchronous,
+
+    /// <summary>
+    /// The terminal is an <c>async</c> method that does <c>await Task.Yield()</c> before answering: the response
+    /// completes later on a thread-pool thread, as a socket's does, and the continuations of every layer above it run
+    /// there. Unlike <see cref="Asynchronous"/>, the caller cannot complete it: it must await the task.
+    /// </summary>
+    Yield,
 }
 
 /// <summary>
 /// The terminal handler: answers every request with the same 200 response, never disposed, so it costs the same in
 /// every arm. In <see cref="TerminalCompletion.Asynchronous"/> mode each call returns a pending task that
-/// <see cref="CompletePending"/> completes; the caller must call it once after each send. Single-threaded use only.
+/// <see cref="CompletePending"/> completes; the caller must call it once after each send. In
+/// <see cref="TerminalCompletion.Yield"/> mode each call yields to the thread pool and answers from there.
+/// Single-threaded use only (one request in flight at a time).
 /// </summary>
 internal sealed class CannedTerminal : HttpMessageHandler
 {
@@ -49,10 +58,21 @@ internal sealed class CannedTerminal : HttpMessageHandler
             return _completed;
         }
 
+        if (_completion == TerminalCompletion.Yield)
+        {
+            return YieldThenAnswerAsync();
+        }
+
         // One TaskCompletionSource per call in every arm, baseline included: the same work everywhere.
         var pending = new TaskCompletionSource<HttpResponseMessage>();
         _pending = pending;
         return pending.Task;
+    }
+
+    private async Task<HttpResponseMessage> YieldThenAnswerAsync()
+    {
+        await Task.Yield();
+        return _response;
     }
 
     protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken) => _response;

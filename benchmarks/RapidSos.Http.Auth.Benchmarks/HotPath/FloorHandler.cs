@@ -20,6 +20,12 @@ internal sealed class FloorHandler : DelegatingHandler
         _header = header;
     }
 
+    /// <summary>For <c>IHttpClientFactory</c>, which sets <see cref="DelegatingHandler.InnerHandler"/> itself.</summary>
+    public FloorHandler(AuthenticationHeaderValue header)
+    {
+        _header = header;
+    }
+
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         request.Headers.Authorization = _header;

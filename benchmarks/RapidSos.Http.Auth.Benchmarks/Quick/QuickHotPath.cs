@@ -18,8 +18,10 @@ namespace RapidSos.Http.Auth.Benchmarks.Quick;
 internal static class QuickHotPath
 {
     private const double TimeGoalNs = 30;
+    private const double WiringTimeGoalNs = 20;
     private const int Passes = 2;
     private const int BenchmarkCount = 7;
+    private const int WiringBenchmarkCount = 12;
 
     public static void Run()
     {
@@ -27,7 +29,7 @@ internal static class QuickHotPath
         Report.Note("time = median of the iterations (±standard error), alloc = bytes per operation (MemoryDiagnoser)");
         Report.Note("Asynchronous = the terminal returns a pending task completed right after SendAsync returns, on the same thread (no thread hop)");
 
-        var job = Job.Default
+        var wallClockJob = Job.Default
             .WithToolchain(InProcessEmitToolchain.Instance)
             .WithLaunchCount(1)
             .WithWarmupCount(2)
@@ -35,6 +37,7 @@ internal static class QuickHotPath
             .WithIterationTime(TimeInterval.FromMilliseconds(100))
             .WithEvaluateOverhead(false)
             .WithId("Quick");
+        var job = wallClockJob;
         var cpuClock = ThreadCpuClock.Instance.IsAvailable;
         if (cpuClock)
         {
@@ -94,6 +97,76 @@ internal static class QuickHotPath
         var token = Find(results, nameof(TokenProviderBenchmarks.GetTokenAsync), terminal: null);
         Report.Figure("token.get_token_async.time", token.Ns, "ns", "0.0", $"±{Report.Format(token.ErrorNs)} ns");
         Report.Goal("token.get_token_async.alloc", Report.Format(token.Bytes, "0"), "B", token.Bytes == 0, "0 B");
+
+        RunWiring(wallClockJob, log);
+    }
+
+    /// <summary>
+    /// Scenario 1b: <see cref="AppWiringBenchmarks"/>, the same three arms built by hand and through
+    /// <c>IHttpMessageHandlerFactory</c>, with a synchronous terminal and one that does <c>await Task.Yield()</c>.
+    /// Wall clock: with the yielding terminal the work runs on a thread-pool thread, not the benchmark thread.
+    /// </summary>
+    private static void RunWiring(Job job, AccumulationLogger log)
+    {
+        Report.Section("1b. hot path as an application wires it: named clients from IHttpMessageHandlerFactory (loggers removed) vs by hand; GET with Accept, warm cache, one request at a time");
+        Report.Note($"each invocation awaits {AppWiringBenchmarks.Ops} sends in a loop; yield = the terminal does 'await Task.Yield()' before answering, so the response completes on a thread-pool thread as over a socket");
+        Report.Note("clock = wall clock (the yielding arms run on the thread pool); time = median, alloc = MemoryDiagnoser bytes per operation (process-wide)");
+
+        var config = ManualConfig.CreateEmpty()
+            .AddJob(job)
+            .AddDiagnoser(MemoryDiagnoser.Default)
+            .AddLogger(log)
+            .AddColumnProvider(DefaultColumnProviders.Instance)
+            .WithArtifactsPath(Path.Combine(Path.GetTempPath(), "RapidSos.Http.Auth.Benchmarks"))
+            .WithOptions(ConfigOptions.DisableLogFile);
+
+        var results = new List<BenchmarkReport>();
+        for (var pass = 0; pass < Passes; pass++)
+        {
+            results.AddRange(BenchmarkRunner.Run<AppWiringBenchmarks>(config).Reports);
+        }
+
+        if (results.Count != WiringBenchmarkCount * Passes || results.Any(r => r.ResultStatistics is null))
+        {
+            Console.Error.WriteLine(log.GetLog());
+            Report.Check("wiring.benchmarks_with_results", results.Count(r => r.ResultStatistics is not null), WiringBenchmarkCount * Passes, WiringBenchmarkCount * Passes, "benchmarks");
+            return;
+        }
+
+        foreach (var wiring in new[] { Wiring.Hand, Wiring.Factory })
+        {
+            foreach (var terminal in new[] { TerminalCompletion.Synchronous, TerminalCompletion.Yield })
+            {
+                var variant = $"wiring.{(wiring == Wiring.Hand ? "hand" : "factory")}.{(terminal == TerminalCompletion.Synchronous ? "sync" : "yield")}";
+                var none = FindWiring(results, nameof(AppWiringBenchmarks.NoHandler), wiring, terminal);
+                var floor = FindWiring(results, nameof(AppWiringBenchmarks.Floor), wiring, terminal);
+                var handler = FindWiring(results, nameof(AppWiringBenchmarks.BearerTokenHandler), wiring, terminal);
+
+                Print($"{variant}.no_handler", none);
+                Print($"{variant}.floor", floor);
+                Print($"{variant}.handler", handler);
+                Report.Delta($"{variant}.floor_minus_no_handler.time", floor.Ns - none.Ns, "ns");
+                Report.Delta($"{variant}.floor_minus_no_handler.alloc", floor.Bytes - none.Bytes, "B", "0");
+                Report.Delta($"{variant}.handler_minus_no_handler.time", handler.Ns - none.Ns, "ns");
+                Report.Delta($"{variant}.handler_minus_no_handler.alloc", handler.Bytes - none.Bytes, "B", "0");
+
+                var extraNs = handler.Ns - floor.Ns;
+                var extraBytes = handler.Bytes - floor.Bytes;
+                Report.Goal($"{variant}.handler_minus_floor.time", Signed(extraNs, "0.0"), "ns", extraNs <= WiringTimeGoalNs, $"<= +{WiringTimeGoalNs:0} ns");
+                Report.Goal($"{variant}.handler_minus_floor.alloc", Signed(extraBytes, "0"), "B", extraBytes <= 0, "+0 B");
+            }
+        }
+    }
+
+    private static Measurement FindWiring(List<BenchmarkReport> reports, string method, Wiring wiring, TerminalCompletion terminal)
+    {
+        var best = reports
+            .Where(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == method
+                && Equals(r.BenchmarkCase.Parameters[nameof(AppWiringBenchmarks.Wiring)], wiring)
+                && Equals(r.BenchmarkCase.Parameters[nameof(AppWiringBenchmarks.Terminal)], terminal))
+            .MinBy(r => r.ResultStatistics!.Median)!;
+        var bytes = best.GcStats.GetBytesAllocatedPerOperation(best.BenchmarkCase) ?? -1;
+        return new Measurement(best.ResultStatistics!.Median, best.ResultStatistics.StandardError, bytes);
     }
 
     private static void Print(string name, Measurement m)
