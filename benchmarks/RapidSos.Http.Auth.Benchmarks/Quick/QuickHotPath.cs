@@ -151,7 +151,10 @@ internal static class QuickHotPath
                 Report.Delta($"{variant}.handler_minus_no_handler.alloc", handler.Bytes - none.Bytes, "B", "0");
 
                 var extraNs = handler.Ns - floor.Ns;
-                var extraBytes = handler.Bytes - floor.Bytes;
+
+                // Process-wide bytes per operation carry the loop's own state machine (one per 256 sends) and the
+                // odd thread-pool allocation, a byte or so either way: compared in whole 8-byte allocation units.
+                var extraBytes = (Math.Round(handler.Bytes / 8) - Math.Round(floor.Bytes / 8)) * 8;
                 Report.Goal($"{variant}.handler_minus_floor.time", Signed(extraNs, "0.0"), "ns", extraNs <= WiringTimeGoalNs, $"<= +{WiringTimeGoalNs:0} ns");
                 Report.Goal($"{variant}.handler_minus_floor.alloc", Signed(extraBytes, "0"), "B", extraBytes <= 0, "+0 B");
             }
