@@ -357,6 +357,7 @@ internal sealed class TokenLifecycle : IDisposable
         Exception? failed = null;
         Action? report = null;
         TokenRequest? superseded = null;
+        var resend = false;
         lock (_gate)
         {
             var state = _state;
@@ -382,7 +383,15 @@ internal sealed class TokenLifecycle : IDisposable
                     // Expiry counts from the moment the request was sent, on the local clock: the gateway's
                     // issued_at (seconds or milliseconds, on a clock that may be skewed) is not trusted.
                     var candidate = new AccessToken(answer.Value, sentAt + answer.Lifetime);
-                    if (candidate.ExpiresAt > now)
+                    if (candidate.ExpiresAt <= now && !request.WasResent && !state.Ended)
+                    {
+                        // The token expired on its way (a stall longer than its lifetime): it is not handed to the
+                        // waiters, who get one fresh request instead, since the gateway did answer.
+                        request.MarkResent(now);
+                        resend = true;
+                        report = () => _telemetry.TokenRequestAbandoned(activity);
+                    }
+                    else if (candidate.ExpiresAt > now)
                     {
                         token = candidate;
                         superseded = StoreToken(state, request, candidate, sentAt, answer.Lifetime, now);
@@ -396,7 +405,7 @@ internal sealed class TokenLifecycle : IDisposable
                     }
                 }
 
-                if (token is null)
+                if (token is null && !resend)
                 {
                     var failure = RecordFailure(state, request, Normalize(error!), sentAt, now);
                     failed = failure.Exception;
@@ -406,6 +415,21 @@ internal sealed class TokenLifecycle : IDisposable
                         : () => _telemetry.TokenRequestAbandoned(activity);
                 }
             }
+        }
+
+        if (resend)
+        {
+            report?.Invoke();
+            if (request.RunsOnCaller)
+            {
+                _ = RunAsync(request, async: false);
+            }
+            else
+            {
+                _ = Task.Run(() => RunAsync(request, async: true));
+            }
+
+            return;
         }
 
         // Release the waiters before any diagnostics run.
@@ -492,6 +516,9 @@ internal sealed class TokenLifecycle : IDisposable
                 return;
             }
 
+            // The timer is one-shot and has just fired: nothing is armed now, whatever falls due next (a timer may
+            // fire a little before its due time, and must then be armed again for the same moment).
+            _timerDue = DateTimeOffset.MaxValue;
             var now = _time.GetUtcNow();
             if (state.HasToken && !state.IsUsableAt(now))
             {

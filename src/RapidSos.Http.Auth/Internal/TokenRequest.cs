@@ -32,6 +32,16 @@ internal sealed class TokenRequest
 
     public bool IsSent => SentAt is not null;
 
+    /// <summary>Whether it was sent a second time because its first token expired before the response arrived.</summary>
+    public bool WasResent { get; private set; }
+
+    /// <summary>Called under the lifecycle's lock: the same waiters, a new send.</summary>
+    public void MarkResent(DateTimeOffset now)
+    {
+        SentAt = now;
+        WasResent = true;
+    }
+
     public Task<AccessToken> Task => _completion.Task;
 
     /// <summary>Called under the lifecycle's lock, just before whoever starts it sends it.</summary>
