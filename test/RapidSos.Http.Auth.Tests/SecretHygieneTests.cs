@@ -95,6 +95,9 @@ public class SecretHygieneTests
 
         responses.Enqueue(() => throw new HttpRequestException("connection reset"));
         await Capture(() => client.GetAsync("v1/ping"));
+
+        // After failures in a row, the next attempt waits for its back-off (callers share it rather than fail).
+        h.Time.Advance(TokenRetryRules.MaxForegroundDelay);
         responses.Enqueue(() => StubTokenEndpoint.Json(HttpStatusCode.OK, "{\"access_token\":\"bad\r\ntoken\"}"));
         await Capture(() => client.GetAsync("v1/ping"));
         h.Time.Advance(TokenRetryRules.MaxForegroundDelay);

@@ -180,12 +180,13 @@ internal sealed class TokenLifecycle : IDisposable
 
     private AccessToken? TryGetInRefreshWindow(TokenLifecycleState state)
     {
-        if (_time.GetUtcNow() >= state.Token!.ExpiresAt)
+        var now = _time.GetUtcNow();
+        if (now >= state.Token!.ExpiresAt)
         {
             return null;
         }
 
-        if (state.WantsRefreshAhead)
+        if (state.WantsRefreshAheadAt(now))
         {
             StartRefreshAhead();
         }
@@ -279,16 +280,17 @@ internal sealed class TokenLifecycle : IDisposable
                 return Step.StartNew(own);
             }
 
-            if (now >= request.NotBefore)
+            var refusal = state.Failure is { FailsCallersAtOnce: true } f && f.IsWindowOpen(now) ? f : null;
+            if (now >= request.NotBefore || (rejectsCurrent && request.Reason == TokenRequestReason.RefreshAhead && refusal is null))
             {
-                // Scheduled and due, and the timer has not run yet: this caller sends it.
-                request.MarkSent(now, onCaller: synchronous);
+                // Scheduled and due, and the timer has not run yet: this caller sends it. Or a background retry,
+                // scheduled on the belief that the current token works, meets a 401 for that very token: the
+                // belief is gone, so it goes out now as the replacement.
+                request.MarkSent(now, onCaller: synchronous, reason);
                 return Step.StartNew(request.Join());
             }
 
-            return state.Failure is { FailsCallersAtOnce: true } refusal && refusal.IsWindowOpen(now)
-                ? Step.Fail(refusal.ForCallerAt(now))
-                : Step.Join(request);
+            return refusal is not null ? Step.Fail(refusal.ForCallerAt(now)) : Step.Join(request);
         }
 
         if (state.Failure is { } failure && failure.IsWindowOpen(now))
@@ -317,7 +319,7 @@ internal sealed class TokenLifecycle : IDisposable
         {
             var state = _state;
             var now = _time.GetUtcNow();
-            if (!state.WantsRefreshAhead || !state.IsUsableAt(now))
+            if (!state.WantsRefreshAheadAt(now) || !state.IsUsableAt(now))
             {
                 return;
             }
@@ -491,7 +493,10 @@ internal sealed class TokenLifecycle : IDisposable
 
         var attempts = (state.Failure?.Attempts ?? 0) + 1;
         var kind = TokenRetryRules.Classify(exception);
-        var valid = state.IsUsableAt(now);
+
+        // A replacement for a rejected token failed: the current token is not carrying the callers any more, so
+        // the rules for "no valid token" apply, and no background retry is scheduled on its behalf.
+        var valid = state.IsUsableAt(now) && request.Reason != TokenRequestReason.Rejected;
         var delay = TokenRetryRules.NextAttemptDelay(attempts, kind, exception.RetryAfter, valid ? state.Token!.ExpiresAt - now : null, _jitter());
         var failure = new TokenFailure(exception.WithRetryAfter(delay), kind, attempts, now + delay);
         state = state.WithFailure(failure);

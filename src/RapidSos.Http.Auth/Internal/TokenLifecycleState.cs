@@ -77,8 +77,9 @@ internal sealed class TokenLifecycleState
 
     public bool AreReplacementsHeldBack(DateTimeOffset now) => ReplacementStrikes > 0 && now < ReplacementsAllowedAt;
 
-    /// <summary>Whether the hot path should start the one background refresh: due, nothing under way, not failing.</summary>
-    public bool WantsRefreshAhead => Phase == TokenPhase.RefreshDue && Request is null && Failure is null && !Ended;
+    /// <summary>Whether the hot path should start the one background refresh: due, nothing under way or scheduled, no failure window open.</summary>
+    public bool WantsRefreshAheadAt(DateTimeOffset now) =>
+        Phase == TokenPhase.RefreshDue && Request is null && !Ended && (Failure is null || !Failure.IsWindowOpen(now));
 
     public TokenLifecycleState WithToken(AccessToken token, DateTimeOffset acquiredAt, DateTimeOffset refreshAt, TokenPhase phase) =>
         new(phase, token, acquiredAt, refreshAt, Request, SideRequest, failure: null, ReplacementStrikes, ReplacementsAllowedAt, Ended, Disposed);

@@ -16,7 +16,7 @@ internal sealed class TokenRequest
     }
 
     /// <summary>Why it is made: for the logs, and so a failed refresh ahead is told apart from a failed first fetch.</summary>
-    public TokenRequestReason Reason { get; }
+    public TokenRequestReason Reason { get; private set; }
 
     /// <summary>Sent synchronously on a caller's thread, so a synchronous waiter never needs the thread pool.</summary>
     public bool RunsOnCaller { get; private set; }
@@ -45,10 +45,11 @@ internal sealed class TokenRequest
     public Task<AccessToken> Task => _completion.Task;
 
     /// <summary>Called under the lifecycle's lock, just before whoever starts it sends it.</summary>
-    public TokenRequest MarkSent(DateTimeOffset now, bool onCaller)
+    public TokenRequest MarkSent(DateTimeOffset now, bool onCaller, TokenRequestReason? reason = null)
     {
         SentAt = now;
         RunsOnCaller = onCaller;
+        Reason = reason ?? Reason;
         return this;
     }
 
