@@ -72,13 +72,15 @@ internal static class TokenResponseParser
         {
             lifetime = RapidSosAuthDefaults.DefaultTokenLifetime;
         }
-        else if (!double.IsFinite(seconds) || seconds <= 0)
+        else if (!double.IsFinite(seconds) || Math.Round(seconds, MidpointRounding.AwayFromZero) < 1)
         {
-            throw Invalid(endpoint, $"its expires_in is {seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}; a token must live for a positive number of seconds");
+            // Zero, negative, NaN, infinite or under half a second: no usable lifetime, and no framework
+            // exception (a cache or timer refusing a zero duration) may be what the caller sees instead.
+            throw Invalid(endpoint, $"its expires_in is {seconds.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}; a token must live for at least one second");
         }
         else
         {
-            lifetime = seconds >= MaxLifetime.TotalSeconds ? MaxLifetime : TimeSpan.FromSeconds(seconds);
+            lifetime = seconds >= MaxLifetime.TotalSeconds ? MaxLifetime : TimeSpan.FromSeconds(Math.Round(seconds, MidpointRounding.AwayFromZero));
         }
 
         return (token, lifetime);

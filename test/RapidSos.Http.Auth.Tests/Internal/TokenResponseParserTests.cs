@@ -56,6 +56,9 @@ public class TokenResponseParserTests
     [TestCase("""{"access_token":"t","expires_in":-5}""", "expires_in is -5")]
     [TestCase("""{"access_token":"t","expires_in":"NaN"}""", "expires_in is NaN")]
     [TestCase("""{"access_token":"t","expires_in":"Infinity"}""", "expires_in is ")]
+    [TestCase("""{"access_token":"t","expires_in":1e-9}""", "expires_in is 1E-09")]
+    [TestCase("""{"access_token":"t","expires_in":"0.4"}""", "expires_in is 0.4")]
+    [TestCase("""{"access_token":"t","expires_in":-0.0}""", "expires_in is -0")]
     [TestCase("""{"access_token":"t","expires_in":"soon"}""", "not a valid token response")]
     [TestCase("""{"access_token":"t","expires_in":{"s":1}}""", "not a valid token response")]
     [TestCase("""{"access_token":123}""", "not a valid token response")]
@@ -74,6 +77,26 @@ public class TokenResponseParserTests
 
         Assert.That(ex!.Message, Does.Contain(problem));
         Assert.That(ex.Message, Does.Contain(s_endpoint.ToString()));
+        Assert.That(ex.Message, Does.Not.Contain("ArgumentOutOfRange").And.Not.Contain("Parameter '"), "no framework exception text");
+    }
+
+    [TestCase("0.6", 1)]
+    [TestCase("1.4", 1)]
+    [TestCase("3599.5", 3600)]
+    public void Parse_FractionalExpiresIn_IsRoundedToWholeSeconds(string expiresIn, int seconds) =>
+        Assert.That(Parse($$"""{"access_token":"t","expires_in":"{{expiresIn}}"}""").Lifetime, Is.EqualTo(TimeSpan.FromSeconds(seconds)));
+
+    [Test]
+    public async Task GetTokenAsync_ExpiresInBelowOneSecond_FailsWithClearErrorThroughTheProvider()
+    {
+        using var h = new Helpers.ProviderHarness();
+        h.Endpoint.Respond = (_, _) => Helpers.StubTokenEndpoint.Json(System.Net.HttpStatusCode.OK, """{"access_token":"t","expires_in":1e-9}""");
+
+        var ex = Assert.ThrowsAsync<RapidSosAuthenticationException>(async () => await h.Provider.GetTokenAsync());
+
+        Assert.That(ex!.Message, Does.Contain("expires_in is 1E-09"));
+        Assert.That(ex.InnerException, Is.Null.Or.TypeOf<RapidSosAuthenticationException>());
+        await Task.CompletedTask;
     }
 
     [Test]
