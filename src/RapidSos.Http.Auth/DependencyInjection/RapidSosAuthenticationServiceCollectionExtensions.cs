@@ -104,6 +104,10 @@ public static class RapidSosAuthenticationServiceCollectionExtensions
             services.AddSingleton(registrations);
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, TokenWarmupService>());
             services.AddHttpClient(RapidSosAuthDefaults.TokenClientName, client => client.Timeout = TimeSpan.FromSeconds(30))
+                // HttpClient's own request logging is off on the back channel: the library logs every token request
+                // itself, without secrets, and a log sink that throws must not fail a token request (which the
+                // factory's logging handlers would let it do).
+                .RemoveAllLoggers()
                 .ConfigurePrimaryHttpMessageHandler(static () => new SocketsHttpHandler
                 {
                     // A redirected POST would carry the client secret to wherever the redirect points.

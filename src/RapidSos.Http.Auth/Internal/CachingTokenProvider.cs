@@ -75,7 +75,7 @@ internal sealed class CachingTokenProvider : ITokenProvider, ISyncTokenProvider,
         _subscription.Dispose();
         if (lifecycle is not null)
         {
-            _store.Release(lifecycle);
+            _store.Release(lifecycle, disposing: true);
         }
     }
 

@@ -67,8 +67,11 @@ internal sealed class TokenLifecycleStore : IDisposable
         }
     }
 
-    /// <summary>One user of <paramref name="lifecycle"/> lets go; the last one retires it and removes its entry.</summary>
-    public void Release(TokenLifecycle lifecycle)
+    /// <summary>
+    /// One user of <paramref name="lifecycle"/> lets go; the last one retires it (a rotation) or, when
+    /// <paramref name="disposing"/> (its container is going away), disposes it, and removes its entry.
+    /// </summary>
+    public void Release(TokenLifecycle lifecycle, bool disposing = false)
     {
         lock (_gate)
         {
@@ -77,8 +80,15 @@ internal sealed class TokenLifecycleStore : IDisposable
                 return;
             }
 
-            // Retire before removing, so the eviction callback sees it ended and does not put it back.
-            lifecycle.Retire();
+            // End it before removing, so the eviction callback sees it ended and does not put it back.
+            if (disposing)
+            {
+                lifecycle.Dispose();
+            }
+            else
+            {
+                lifecycle.Retire();
+            }
             if (_cache.TryGetValue(lifecycle.Key, out var held) && ReferenceEquals(held, lifecycle))
             {
                 _cache.Remove(lifecycle.Key);
