@@ -431,6 +431,327 @@ public class TokenLifecycleTests
         Assert.That((await h.Provider.GetTokenAsync()).Value, Is.EqualTo("token-2"));
     }
 
+    [Test]
+    public async Task GetTokenAsync_Cached_MakesNoSecondRequestAndCompletesSynchronously()
+    {
+        using var h = new ProviderHarness();
+        var first = await h.Provider.GetTokenAsync();
+
+        var second = h.Provider.GetTokenAsync();
+
+        Assert.That(second.IsCompletedSuccessfully, Is.True);
+        Assert.That(second.Result, Is.SameAs(first));
+        Assert.That(h.Endpoint.RequestCount, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task GetTokenAsync_ExpiryComesFromLocalSendTimePlusExpiresIn_NotIssuedAt()
+    {
+        using var h = new ProviderHarness();
+        var sentAt = h.Time.GetUtcNow();
+        // issued_at in the response is from 2017 (and in milliseconds): it must not matter.
+        h.Endpoint.Respond = (_, _) => StubTokenEndpoint.Token("t", expiresIn: "3599");
+
+        var token = await h.Provider.GetTokenAsync();
+
+        Assert.That(token.ExpiresAt, Is.EqualTo(sentAt.AddSeconds(3599)));
+    }
+
+    [Test]
+    public async Task GetTokenAsync_ColdCacheWithManyConcurrentCallers_SendsExactlyOneRequest()
+    {
+        using var h = new ProviderHarness();
+        h.Endpoint.Hold();
+
+        var callers = Enumerable.Range(0, 500).Select(_ => Task.Run(() => h.Provider.GetTokenAsync().AsTask())).ToArray();
+        await h.Endpoint.WaitForRequestsAsync(1);
+        h.Endpoint.Release();
+        var tokens = await Task.WhenAll(callers);
+
+        Assert.That(h.Endpoint.RequestCount, Is.EqualTo(1));
+        Assert.That(tokens.Select(t => t.Value).Distinct(), Is.EqualTo(new[] { "token-1" }));
+    }
+
+    [Test]
+    public async Task GetTokenAsync_OneCallerCancels_OthersStillGetTheSharedToken()
+    {
+        using var h = new ProviderHarness();
+        h.Endpoint.Hold();
+        using var cancel = new CancellationTokenSource();
+
+        var cancelled = h.Provider.GetTokenAsync(cancel.Token).AsTask();
+        var other = h.Provider.GetTokenAsync().AsTask();
+        await h.Endpoint.WaitForRequestsAsync(1);
+        cancel.Cancel();
+
+        Assert.That(async () => await cancelled, Throws.InstanceOf<OperationCanceledException>());
+        h.Endpoint.Release();
+        Assert.That((await other).Value, Is.EqualTo("token-1"));
+        Assert.That(h.Endpoint.RequestCount, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task GetTokenAsync_InsideRefreshWindow_ServesCurrentTokenWhileOneBackgroundRefreshRuns()
+    {
+        using var h = new ProviderHarness(o => o.RefreshBeforeExpiry = TimeSpan.FromMinutes(5));
+        var first = await h.Provider.GetTokenAsync();
+        h.Endpoint.Hold();
+
+        h.Time.Advance(TimeSpan.FromSeconds(3599) - TimeSpan.FromMinutes(5) + TimeSpan.FromSeconds(1));
+        var during = Enumerable.Range(0, 200).Select(_ => h.Provider.GetTokenAsync()).ToArray();
+
+        Assert.That(during.All(t => t.IsCompletedSuccessfully && ReferenceEquals(t.Result, first)), Is.True,
+            "callers must not wait for the background refresh");
+        await h.Endpoint.WaitForRequestsAsync(2);
+        h.Endpoint.Release();
+        await Poll.UntilAsync(() => h.Provider.GetTokenAsync().Result.Value == "token-2", "the refreshed token-2 to be served");
+        Assert.That(h.Endpoint.RequestCount, Is.EqualTo(2));
+    }
+
+    [Test]
+    public async Task GetTokenAsync_RefreshAheadDisabled_RefetchesOnlyAtExpiry()
+    {
+        using var h = new ProviderHarness(o => o.RefreshBeforeExpiry = TimeSpan.Zero);
+        await h.Provider.GetTokenAsync();
+
+        h.Time.Advance(TimeSpan.FromSeconds(3598));
+        await h.Provider.GetTokenAsync();
+        Assert.That(h.Endpoint.RequestCount, Is.EqualTo(1));
+
+        h.Time.Advance(TimeSpan.FromSeconds(1));
+        var token = await h.Provider.GetTokenAsync();
+        Assert.That(token.Value, Is.EqualTo("token-2"));
+    }
+
+    [Test]
+    public async Task GetTokenAsync_TokenShorterThanWindow_RefreshesAtFourFifthsOfLifetime()
+    {
+        using var h = new ProviderHarness(o => o.RefreshBeforeExpiry = TimeSpan.FromMinutes(5));
+        h.Endpoint.Respond = (n, _) => StubTokenEndpoint.Token($"token-{n}", expiresIn: "10");
+        await h.Provider.GetTokenAsync();
+
+        h.Time.Advance(TimeSpan.FromSeconds(7.9));
+        await h.Provider.GetTokenAsync();
+        Assert.That(h.Endpoint.RequestCount, Is.EqualTo(1), "no refresh before 80% of the lifetime");
+
+        h.Time.Advance(TimeSpan.FromSeconds(0.2));
+        var stillCurrent = await h.Provider.GetTokenAsync();
+        Assert.That(stillCurrent.Value, Is.EqualTo("token-1"));
+        await Poll.UntilAsync(() => h.Provider.GetTokenAsync().Result.Value == "token-2", "the refreshed token-2 to be served");
+        Assert.That(h.Endpoint.RequestCount, Is.EqualTo(2));
+    }
+
+    [Test]
+    public async Task GetTokenAsync_BackgroundRefreshFails_KeepsCurrentTokenLogsAndRetriesLater()
+    {
+        using var h = new ProviderHarness();
+        var first = await h.Provider.GetTokenAsync();
+        h.Endpoint.Respond = (n, _) => n == 2
+            ? StubTokenEndpoint.Json(HttpStatusCode.InternalServerError, """{"detail":"Internal server error"}""")
+            : StubTokenEndpoint.Token($"token-{n}");
+
+        h.Time.Advance(TimeSpan.FromSeconds(3599 - 299));
+        Assert.That((await h.Provider.GetTokenAsync()).Value, Is.SameAs(first.Value));
+        await h.Endpoint.WaitForRequestsAsync(2);
+        await Poll.UntilAsync(() => h.Logs.GetSnapshot().Any(r => r.Id.Id == 4), "the background-refresh-failed warning (event 4)");
+
+        // Still the old, valid token; no new attempt until the retry delay has passed.
+        for (var i = 0; i < 50; i++)
+        {
+            Assert.That(h.Provider.GetTokenAsync().Result, Is.SameAs(first));
+        }
+
+        Assert.That(h.Endpoint.RequestCount, Is.EqualTo(2));
+        var warning = h.Logs.GetSnapshot().Single(r => r.Id.Id == 4);
+        Assert.That(warning.Level, Is.EqualTo(Microsoft.Extensions.Logging.LogLevel.Warning));
+        Assert.That(warning.Exception, Is.InstanceOf<RapidSosAuthenticationException>());
+
+        h.Time.Advance(TimeSpan.FromSeconds(2));
+        _ = h.Provider.GetTokenAsync();
+        await Poll.UntilAsync(() => h.Provider.GetTokenAsync().Result.Value == "token-3", "the retried refresh to serve token-3");
+        Assert.That(h.Endpoint.RequestCount, Is.EqualTo(3));
+    }
+
+    [Test]
+    public async Task GetTokenAsync_ExpiredAndEndpointFailing_CallersWaitAndGetTheError()
+    {
+        using var h = new ProviderHarness(o => o.RefreshBeforeExpiry = TimeSpan.Zero);
+        await h.Provider.GetTokenAsync();
+        h.Endpoint.Respond = (_, _) => StubTokenEndpoint.Json(HttpStatusCode.BadRequest, """{"detail":"Invalid user credentials."}""");
+
+        h.Time.Advance(TimeSpan.FromSeconds(3600));
+
+        var ex = Assert.ThrowsAsync<RapidSosAuthenticationException>(async () => await h.Provider.GetTokenAsync());
+        Assert.That(ex!.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(ex.Detail, Is.EqualTo("Invalid user credentials."));
+    }
+
+    [Test]
+    public async Task RefreshTokenAsync_ManyCallersRejectSameToken_FetchesExactlyOneNewToken()
+    {
+        using var h = new ProviderHarness();
+        var rejected = await h.Provider.GetTokenAsync();
+        h.Endpoint.Hold();
+
+        var refreshes = Enumerable.Range(0, 100).Select(_ => Task.Run(() => h.Provider.RefreshTokenAsync(rejected).AsTask())).ToArray();
+        await h.Endpoint.WaitForRequestsAsync(2);
+        h.Endpoint.Release();
+        var tokens = await Task.WhenAll(refreshes);
+
+        // Late callers arriving after the refresh completed must get the replacement, not a third token.
+        var late = await h.Provider.RefreshTokenAsync(rejected);
+        Assert.That(h.Endpoint.RequestCount, Is.EqualTo(2));
+        Assert.That(tokens.Append(late).Select(t => t.Value).Distinct(), Is.EqualTo(new[] { "token-2" }));
+        Assert.That((await h.Provider.GetTokenAsync()).Value, Is.EqualTo("token-2"));
+    }
+
+    [Test]
+    public async Task RefreshTokenAsync_TokenNoLongerCached_ReturnsCurrentWithoutRequest()
+    {
+        using var h = new ProviderHarness();
+        var stale = new AccessToken("some-old-token", h.Time.GetUtcNow().AddMinutes(1));
+        var current = await h.Provider.GetTokenAsync();
+
+        var result = await h.Provider.RefreshTokenAsync(stale);
+
+        Assert.That(result, Is.SameAs(current));
+        Assert.That(h.Endpoint.RequestCount, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void GetTokenAsync_CallerCancelled_ThrowsOperationCanceled()
+    {
+        using var h = new ProviderHarness();
+        h.Endpoint.Hold();
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(20));
+
+        Assert.That(async () => await h.Provider.GetTokenAsync(cancel.Token), Throws.InstanceOf<OperationCanceledException>());
+        h.Endpoint.Release();
+    }
+
+    [Test]
+    public async Task GetTokenAsync_SlowTokenResponse_ExpiryCountsFromSendTimeNotArrival()
+    {
+        using var h = new ProviderHarness();
+        var sentAt = h.Time.GetUtcNow();
+        h.Endpoint.Respond = (n, _) =>
+        {
+            h.Time.Advance(TimeSpan.FromSeconds(20)); // the gateway takes 20 s to answer
+            return StubTokenEndpoint.Token($"token-{n}", expiresIn: "3599");
+        };
+
+        var token = await h.Provider.GetTokenAsync();
+
+        Assert.That(token.ExpiresAt, Is.EqualTo(sentAt.AddSeconds(3599)));
+    }
+
+    [Test]
+    public async Task GetTokenAsync_TokenShorterThanWindow_StaysFreshUntilFourFifthsOfLifetime()
+    {
+        using var h = new ProviderHarness(o => o.RefreshBeforeExpiry = TimeSpan.FromMinutes(5));
+        h.Endpoint.Respond = (n, _) => StubTokenEndpoint.Token($"token-{n}", expiresIn: "10");
+        var token = await h.Provider.GetTokenAsync();
+
+        Assert.That(h.Caching.Lifecycle!.State.RefreshAt, Is.EqualTo(token.ExpiresAt - TimeSpan.FromSeconds(2)));
+        h.Time.Advance(TimeSpan.FromSeconds(7.9));
+        _ = h.Provider.GetTokenAsync();
+
+        // The in-flight flag is set synchronously when a refresh starts, unlike the stub's request count.
+        Assert.That(h.Caching.HasInflightRequest, Is.False, "no refresh before 80% of the lifetime");
+    }
+
+    [Test]
+    public async Task GetTokenAsync_BackgroundRefreshFailed_NoNewAttemptBeforeBackoff()
+    {
+        using var h = new ProviderHarness();
+        var first = await h.Provider.GetTokenAsync();
+        h.Endpoint.Respond = (n, _) => n == 2
+            ? StubTokenEndpoint.Json(HttpStatusCode.InternalServerError, """{"detail":"Internal server error"}""")
+            : StubTokenEndpoint.Token($"token-{n}");
+        h.Time.Advance(TimeSpan.FromSeconds(3599 - 299));
+        _ = h.Provider.GetTokenAsync();
+        // The warning is logged once the retry is armed: only then does advancing fake time reach it.
+        await Poll.UntilAsync(() => h.Logs.GetSnapshot().Any(r => r.Id.Id == 4), "the background-refresh-failed warning (event 4)");
+        Assert.That(h.Caching.Lifecycle!.State.Failure?.Attempts, Is.EqualTo(1));
+
+        // The back-off is 1 s on the injected clock. Just short of it, however often callers ask, no attempt starts:
+        // a caller that triggered one would find it under way as soon as its call returned.
+        h.Time.Advance(TimeSpan.FromMilliseconds(999));
+        for (var i = 0; i < 50; i++)
+        {
+            Assert.That(h.Provider.GetTokenAsync().Result, Is.SameAs(first));
+            Assert.That(h.Caching.HasInflightRequest, Is.False, "a failed refresh must back off before trying again");
+        }
+
+        Assert.That(h.Endpoint.RequestCount, Is.EqualTo(2));
+
+        // At 1 s the lifecycle's own timer sends the retry: no caller is needed.
+        h.Time.Advance(TimeSpan.FromMilliseconds(1));
+        await h.Endpoint.WaitForRequestsAsync(3);
+    }
+
+    [TestCase(120, 126.0, TestName = "GetTokenAsync_BackgroundRefreshThrottled_HonoursRetryAfter")] // Retry-After plus the 5 % jitter of the harness's midpoint
+    [TestCase(3600, 149.5, TestName = "GetTokenAsync_BackgroundRefreshThrottled_RetryAfterCappedAtHalfTimeLeft")]
+    public async Task GetTokenAsync_BackgroundRefreshThrottled_RetryDelay(int retryAfterSeconds, double expectedDelaySeconds)
+    {
+        using var h = new ProviderHarness();
+        await h.Provider.GetTokenAsync();
+        h.Endpoint.Respond = (n, _) =>
+        {
+            if (n != 2)
+            {
+                return StubTokenEndpoint.Token($"token-{n}");
+            }
+
+            var throttled = StubTokenEndpoint.Json(HttpStatusCode.TooManyRequests, """{"detail":"Too many requests. Please try again later"}""");
+            throttled.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(TimeSpan.FromSeconds(retryAfterSeconds));
+            return throttled;
+        };
+
+        h.Time.Advance(TimeSpan.FromSeconds(3599 - 299)); // 299 s left: half is 149.5 s
+        _ = h.Provider.GetTokenAsync();
+        await Poll.UntilAsync(() => h.Logs.GetSnapshot().Any(r => r.Id.Id == 4), "the background-refresh-failed warning (event 4)");
+
+        var warning = h.Logs.GetSnapshot().Single(r => r.Id.Id == 4);
+        Assert.That(TimeSpan.Parse(warning.GetStructuredStateValue("RetryDelay")!, System.Globalization.CultureInfo.InvariantCulture),
+            Is.EqualTo(TimeSpan.FromSeconds(expectedDelaySeconds)));
+    }
+
+    [Test]
+    public async Task RefreshTokenAsync_CallerCancels_ThrowsPromptlyAndSharedRequestStillCompletes()
+    {
+        using var h = new ProviderHarness();
+        var rejected = await h.Provider.GetTokenAsync();
+        h.Endpoint.Hold();
+        using var cancel = new CancellationTokenSource();
+
+        var refresh = h.Provider.RefreshTokenAsync(rejected, cancel.Token).AsTask();
+        await h.Endpoint.WaitForRequestsAsync(2);
+        cancel.Cancel();
+
+        Assert.That(async () => await refresh.WaitAsync(TimeSpan.FromSeconds(5)), Throws.InstanceOf<OperationCanceledException>());
+        h.Endpoint.Release();
+        await Poll.UntilAsync(() => h.Caching.Lifecycle?.State.Token?.Value == "token-2", "the shared request to publish token-2");
+    }
+
+    [Test]
+    public async Task RefreshTokenAsync_StaleTokenWhileSharedCacheHoldsNewer_ReturnsCachedWithoutRequest()
+    {
+        using var h = new ProviderHarness(services: s => s.AddRapidSosAuthentication("second", o =>
+        {
+            o.BaseAddress = new Uri("https://api.test.example/");
+            o.ClientId = "client-1";
+            o.ClientSecret = ProviderHarness.Secret;
+        }));
+        var current = await h.Provider.GetTokenAsync();
+        var stale = new AccessToken("some-old-token", h.Time.GetUtcNow().AddMinutes(1));
+
+        var result = await h.Services.GetRequiredKeyedService<ITokenProvider>("second").RefreshTokenAsync(stale);
+
+        Assert.That(result, Is.SameAs(current));
+        Assert.That(h.Endpoint.RequestCount, Is.EqualTo(1));
+    }
+
     private static WeakReference BuildUseAndDispose()
     {
         var h = new ProviderHarness();
