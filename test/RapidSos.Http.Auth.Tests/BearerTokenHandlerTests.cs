@@ -294,4 +294,85 @@ public class BearerTokenHandlerTests
             return new HttpResponseMessage(HttpStatusCode.Unauthorized) { RequestMessage = request };
         }
     }
+
+    [Test]
+    public async Task SendAsync_ProviderReturnsTheRejectedTokenItself_401GoesBackAsItIsWithoutResend()
+    {
+        _provider.Setup(p => p.RefreshTokenAsync(_first, It.IsAny<CancellationToken>())).Returns(new ValueTask<AccessToken>(_first));
+        _api.RejectedTokens.Add(_first.Value);
+        using var client = CreateClient();
+
+        using var response = await client.GetAsync("v1/ping");
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(_api.Sends, Has.Count.EqualTo(1), "resending the same token cannot help");
+    }
+
+    [Test]
+    public async Task SendAsync_RouteRejectsEveryToken_ReplacementsAreSpacedAndHealthyRoutesNeverWait()
+    {
+        using var h = new ProviderHarness();
+        var api = new RouteApi();
+        using var invoker = new HttpMessageInvoker(new BearerTokenHandler(h.Provider, h.Options.Get(string.Empty)) { InnerHandler = api });
+        await h.Provider.GetTokenAsync();
+        var healthyWaited = 0;
+        var badAnswers = new List<HttpStatusCode>();
+
+        // 20 calls to the bad route in 3 s, each followed by calls to a healthy route.
+        for (var call = 0; call < 20; call++)
+        {
+            using (var bad = await invoker.SendAsync(new HttpRequestMessage(HttpMethod.Get, "https://api.test.example/v1/always-401"), CancellationToken.None))
+            {
+                badAnswers.Add(bad.StatusCode);
+            }
+
+            for (var i = 0; i < 5; i++)
+            {
+                var healthy = invoker.SendAsync(new HttpRequestMessage(HttpMethod.Get, "https://api.test.example/v1/ping"), CancellationToken.None);
+                healthyWaited += healthy.IsCompleted ? 0 : 1;
+                using var ok = await healthy;
+                Assert.That(ok.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            }
+
+            h.Time.Advance(TimeSpan.FromMilliseconds(150));
+        }
+
+        Assert.That(h.Endpoint.RequestCount - 1, Is.LessThanOrEqualTo(4), "token requests caused by the route that rejects every token");
+        Assert.That(badAnswers, Has.All.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(healthyWaited, Is.Zero, "no call to a healthy route waits for a token request");
+        Assert.That(h.Logs.GetSnapshot().Any(r => r.Id.Id == 10), Is.True, "the held-back replacements are logged (event 10)");
+    }
+
+    [Test]
+    public async Task SendAsync_ResendWithReplacementSucceedsAgain_ReplacementsAreNoLongerHeldBack()
+    {
+        using var h = new ProviderHarness();
+        var api = new RecordingApiHandler();
+        using var client = new HttpClient(new BearerTokenHandler(h.Provider, h.Options.Get(string.Empty)) { InnerHandler = api }) { BaseAddress = new Uri("https://api.test.example/") };
+        api.RejectedTokens.UnionWith(["token-1", "token-2"]);
+        using (await client.GetAsync("v1/ping"))
+        {
+            // token-1 rejected, token-2 rejected on the resend: replacements are held back for 1 s.
+        }
+
+        h.Time.Advance(TimeSpan.FromSeconds(1));
+        using (var accepted = await client.GetAsync("v1/ping"))
+        {
+            Assert.That(accepted.StatusCode, Is.EqualTo(HttpStatusCode.OK), "after the hold, token-3 is fetched and accepted");
+        }
+
+        // A revocation right after: replaced at once, no hold left over.
+        api.RejectedTokens.Add("token-3");
+        using var again = await client.GetAsync("v1/ping");
+
+        Assert.That(again.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(h.Endpoint.RequestCount, Is.EqualTo(4));
+    }
+
+    /// <summary>An API where one route rejects every token and the others accept any; answers synchronously.</summary>
+    private sealed class RouteApi : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Task.FromResult(new HttpResponseMessage(request.RequestUri!.AbsolutePath.EndsWith("always-401", StringComparison.Ordinal) ? HttpStatusCode.Unauthorized : HttpStatusCode.OK));
+    }
 }
