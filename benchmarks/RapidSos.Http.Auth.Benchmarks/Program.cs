@@ -9,6 +9,12 @@ if (args.Contains("--anatomy", StringComparer.Ordinal))
     return await AnatomyRun.RunAsync(args);
 }
 
+if (args.Contains("--refusal", StringComparer.Ordinal))
+{
+    await RapidSos.Http.Auth.Benchmarks.Scenarios.TokenEndpointRefusal.RunAsync();
+    return 0;
+}
+
 if (args.Contains("--quick", StringComparer.Ordinal))
 {
     return await QuickRun.RunAsync();

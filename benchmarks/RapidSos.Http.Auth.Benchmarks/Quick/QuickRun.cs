@@ -35,6 +35,7 @@ internal static class QuickRun
         await TimeAsync("storm", UnauthorizedStorm.RunAsync);
         await TimeAsync("near_expiry", NearExpiry.RunAsync);
         await TimeAsync("throughput", () => LoopbackThroughput.RunAsync(ThroughputRequests));
+        await TimeAsync("refusal", TokenEndpointRefusal.RunAsync);
 
         Report.Section("summary");
         Report.Figure("quick.goals_met", Report.Goals - Report.MissedGoals.Count, $"of {Report.Goals}", "0");
