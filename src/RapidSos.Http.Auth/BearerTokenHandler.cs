@@ -239,7 +239,7 @@ public class BearerTokenHandler : DelegatingHandler
         {
             if (rejectedAgain)
             {
-                feedback.ResendRejected();
+                feedback.ResendRejected(((BearerHeaderValue)request.Headers.Authorization!).Token);
             }
             else
             {

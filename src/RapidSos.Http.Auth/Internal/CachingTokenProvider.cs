@@ -53,7 +53,7 @@ internal sealed class CachingTokenProvider : ITokenProvider, ISyncTokenProvider,
         return Acquire(rejected, cancellationToken);
     }
 
-    public void ResendRejected() => _lifecycle?.ResendRejected();
+    public void ResendRejected(AccessToken replacement) => _lifecycle?.ResendRejected(replacement);
 
     public void ResendAccepted() => _lifecycle?.ResendAccepted();
 

@@ -7,7 +7,7 @@ namespace RapidSos.Http.Auth.Internal;
 /// </summary>
 internal interface IResendFeedback
 {
-    void ResendRejected();
+    void ResendRejected(AccessToken replacement);
 
     void ResendAccepted();
 }

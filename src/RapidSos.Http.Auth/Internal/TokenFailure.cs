@@ -8,7 +8,8 @@ namespace RapidSos.Http.Auth.Internal;
 /// <param name="Kind">What it says about the next request.</param>
 /// <param name="Attempts">Failed requests in a row.</param>
 /// <param name="NextAttemptAt">No token request goes out before this (local clock).</param>
-internal sealed record TokenFailure(RapidSosAuthenticationException Exception, TokenFailureKind Kind, int Attempts, DateTimeOffset NextAttemptAt)
+/// <param name="WhileTokenValid">Whether a valid token still carried the callers (a failed refresh ahead).</param>
+internal sealed record TokenFailure(RapidSosAuthenticationException Exception, TokenFailureKind Kind, int Attempts, DateTimeOffset NextAttemptAt, bool WhileTokenValid)
 {
     /// <summary>Whether callers fail at once instead of waiting: waiting for the next attempt cannot help them.</summary>
     public bool FailsCallersAtOnce => Kind is TokenFailureKind.Refused or TokenFailureKind.RateLimited;

@@ -23,6 +23,8 @@ internal sealed class TokenLifecycle : IDisposable
     private volatile TokenLifecycleState _state = TokenLifecycleState.Initial;
     private ITimer? _timer;
     private DateTimeOffset _timerDue = DateTimeOffset.MaxValue;
+    private readonly DateTimeOffset _anchorWall;
+    private readonly long _anchorTimestamp;
 
     public TokenLifecycle(TokenRequestSettings settings, TokenEndpointClient endpoint, TimeProvider time, TokenTelemetry telemetry, Func<double>? jitter = null)
     {
@@ -31,6 +33,8 @@ internal sealed class TokenLifecycle : IDisposable
         _time = time;
         _telemetry = telemetry;
         _jitter = jitter ?? Random.Shared.NextDouble;
+        _anchorWall = time.GetUtcNow();
+        _anchorTimestamp = time.GetTimestamp();
     }
 
     public TokenCacheKey Key => _settings.Key;
@@ -119,8 +123,11 @@ internal sealed class TokenLifecycle : IDisposable
         }
     }
 
-    /// <summary>The API rejected a resend that carried a replacement: it rejects the request, not the token.</summary>
-    public void ResendRejected()
+    /// <summary>
+    /// The API rejected a resend that carried <paramref name="replacement"/>: it rejects the request, not the token.
+    /// Counted once per replacement, however many resends carried it.
+    /// </summary>
+    public void ResendRejected(AccessToken replacement)
     {
         int strikes;
         DateTimeOffset until;
@@ -128,15 +135,15 @@ internal sealed class TokenLifecycle : IDisposable
         lock (_gate)
         {
             var state = _state;
-            if (state.Ended)
+            if (state.Ended || (state.StruckReplacement is { } struck && SameToken(struck, replacement)))
             {
                 return;
             }
 
             strikes = state.ReplacementStrikes + 1;
             delay = TokenRetryRules.ReplacementDelay(strikes, _jitter());
-            until = _time.GetUtcNow() + delay;
-            _state = state.WithReplacementStrikes(strikes, until);
+            until = Now() + delay;
+            _state = state.WithReplacementStrikes(strikes, until, replacement);
         }
 
         _telemetry.ReplacementsHeldBack(_settings, strikes, until, delay);
@@ -152,7 +159,7 @@ internal sealed class TokenLifecycle : IDisposable
 
         lock (_gate)
         {
-            _state = _state.WithReplacementStrikes(0, default);
+            _state = _state.WithReplacementStrikes(0, default, struckReplacement: null);
         }
     }
 
@@ -164,7 +171,7 @@ internal sealed class TokenLifecycle : IDisposable
             var state = _state;
             if (state.HasToken && !state.Ended)
             {
-                Publish(state.WithoutToken(), _time.GetUtcNow());
+                Publish(state.WithoutToken(), Now());
             }
         }
     }
@@ -180,7 +187,7 @@ internal sealed class TokenLifecycle : IDisposable
 
     private AccessToken? TryGetInRefreshWindow(TokenLifecycleState state)
     {
-        var now = _time.GetUtcNow();
+        var now = Now();
         if (now >= state.Token!.ExpiresAt)
         {
             return null;
@@ -197,7 +204,7 @@ internal sealed class TokenLifecycle : IDisposable
 
     private bool IsStillValid(AccessToken token, int round)
     {
-        if (_time.GetUtcNow() < token.ExpiresAt)
+        if (Now() < token.ExpiresAt)
         {
             return true;
         }
@@ -244,7 +251,7 @@ internal sealed class TokenLifecycle : IDisposable
             return default;
         }
 
-        var now = _time.GetUtcNow();
+        var now = Now();
         if (state.HasToken && !state.IsUsableAt(now))
         {
             // The expiry timer is late; the clock decides.
@@ -318,7 +325,7 @@ internal sealed class TokenLifecycle : IDisposable
         lock (_gate)
         {
             var state = _state;
-            var now = _time.GetUtcNow();
+            var now = Now();
             if (!state.WantsRefreshAheadAt(now) || !state.IsUsableAt(now))
             {
                 return;
@@ -363,7 +370,7 @@ internal sealed class TokenLifecycle : IDisposable
         lock (_gate)
         {
             var state = _state;
-            var now = _time.GetUtcNow();
+            var now = Now();
             var sentAt = request.SentAt ?? now;
             if (state.Disposed)
             {
@@ -396,8 +403,23 @@ internal sealed class TokenLifecycle : IDisposable
                     else if (candidate.ExpiresAt > now)
                     {
                         token = candidate;
+                        var reissued = request.Reason == TokenRequestReason.Rejected && state.Token is { } rejectedToken && SameToken(rejectedToken, candidate);
                         superseded = StoreToken(state, request, candidate, sentAt, answer.Lifetime, now);
                         report = () => _telemetry.TokenAcquired(_settings, candidate, sentAt, activity, duration);
+                        if (reissued && !_state.Ended)
+                        {
+                            // The gateway answered a 401's replacement with the rejected token itself: another
+                            // request cannot help either, so replacements are held back as after a rejected resend.
+                            var strikes = _state.ReplacementStrikes + 1;
+                            var delay = TokenRetryRules.ReplacementDelay(strikes, _jitter());
+                            _state = _state.WithReplacementStrikes(strikes, now + delay, candidate);
+                            var acquired = report;
+                            report = () =>
+                            {
+                                acquired();
+                                _telemetry.ReplacementsHeldBack(_settings, strikes, now + delay, delay);
+                            };
+                        }
                     }
                     else
                     {
@@ -488,17 +510,20 @@ internal sealed class TokenLifecycle : IDisposable
         {
             // Retired, or a newer token arrived while this request was out: its failure says nothing about now.
             Publish(state, now);
-            return new TokenFailure(exception.WithRetryAfter(TimeSpan.Zero), TokenRetryRules.Classify(exception), 1, now);
+            return new TokenFailure(exception.WithRetryAfter(TimeSpan.Zero), TokenRetryRules.Classify(exception), 1, now, WhileTokenValid: false);
         }
 
-        var attempts = (state.Failure?.Attempts ?? 0) + 1;
         var kind = TokenRetryRules.Classify(exception);
 
         // A replacement for a rejected token failed: the current token is not carrying the callers any more, so
         // the rules for "no valid token" apply, and no background retry is scheduled on its behalf.
         var valid = state.IsUsableAt(now) && request.Reason != TokenRequestReason.Rejected;
+
+        // A streak counts within one regime: background failures while a token carried the callers do not
+        // lengthen the first wait once no valid token is left.
+        var attempts = state.Failure is { } previous && previous.WhileTokenValid == valid ? previous.Attempts + 1 : 1;
         var delay = TokenRetryRules.NextAttemptDelay(attempts, kind, exception.RetryAfter, valid ? state.Token!.ExpiresAt - now : null, _jitter());
-        var failure = new TokenFailure(exception.WithRetryAfter(delay), kind, attempts, now + delay);
+        var failure = new TokenFailure(exception.WithRetryAfter(delay), kind, attempts, now + delay, valid);
         state = state.WithFailure(failure);
         if (valid && state.Request is null)
         {
@@ -524,7 +549,7 @@ internal sealed class TokenLifecycle : IDisposable
             // The timer is one-shot and has just fired: nothing is armed now, whatever falls due next (a timer may
             // fire a little before its due time, and must then be armed again for the same moment).
             _timerDue = DateTimeOffset.MaxValue;
-            var now = _time.GetUtcNow();
+            var now = Now();
             if (state.HasToken && !state.IsUsableAt(now))
             {
                 state = state.WithoutToken();
@@ -680,6 +705,19 @@ internal sealed class TokenLifecycle : IDisposable
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    /// <summary>
+    /// The later of the wall clock and a monotonic clock anchored to it when this lifecycle began. Deadlines are
+    /// never stretched: a wall clock stepped back (an NTP correction) cannot turn a 1 s window into an hour or keep
+    /// an expired token alive, and a host that was suspended (which a monotonic clock does not count) still sees
+    /// its tokens expire on the wall clock.
+    /// </summary>
+    private DateTimeOffset Now()
+    {
+        var wall = _time.GetUtcNow();
+        var monotonic = _anchorWall + _time.GetElapsedTime(_anchorTimestamp);
+        return wall > monotonic ? wall : monotonic;
+    }
 
     /// <summary>What <see cref="DecideLocked"/> tells a caller to do.</summary>
     private readonly record struct Step(AccessToken? Token, TokenRequest? Request, bool Start, RapidSosAuthenticationException? Failure)

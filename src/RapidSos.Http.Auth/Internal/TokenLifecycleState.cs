@@ -7,7 +7,7 @@ namespace RapidSos.Http.Auth.Internal;
 /// </summary>
 internal sealed class TokenLifecycleState
 {
-    public static readonly TokenLifecycleState Initial = new(TokenPhase.Empty, null, default, default, null, null, null, 0, default, ended: false, disposed: false);
+    public static readonly TokenLifecycleState Initial = new(TokenPhase.Empty, null, default, default, null, null, null, 0, default, null, ended: false, disposed: false);
 
     private TokenLifecycleState(
         TokenPhase phase,
@@ -19,6 +19,7 @@ internal sealed class TokenLifecycleState
         TokenFailure? failure,
         int replacementStrikes,
         DateTimeOffset replacementsAllowedAt,
+        AccessToken? struckReplacement,
         bool ended,
         bool disposed)
     {
@@ -31,6 +32,7 @@ internal sealed class TokenLifecycleState
         Failure = failure;
         ReplacementStrikes = replacementStrikes;
         ReplacementsAllowedAt = replacementsAllowedAt;
+        StruckReplacement = struckReplacement;
         Ended = ended;
         Disposed = disposed;
     }
@@ -63,6 +65,9 @@ internal sealed class TokenLifecycleState
     /// <summary>No 401-driven replacement is fetched before this while <see cref="ReplacementStrikes"/> is above zero.</summary>
     public DateTimeOffset ReplacementsAllowedAt { get; }
 
+    /// <summary>The replacement whose rejection was counted last: its other resends do not count again.</summary>
+    public AccessToken? StruckReplacement { get; }
+
     /// <summary>Retired (its credentials are no longer used) or disposed: nothing is stored or scheduled any more.</summary>
     public bool Ended { get; }
 
@@ -82,20 +87,20 @@ internal sealed class TokenLifecycleState
         Phase == TokenPhase.RefreshDue && Request is null && !Ended && (Failure is null || !Failure.IsWindowOpen(now));
 
     public TokenLifecycleState WithToken(AccessToken token, DateTimeOffset acquiredAt, DateTimeOffset refreshAt, TokenPhase phase) =>
-        new(phase, token, acquiredAt, refreshAt, Request, SideRequest, failure: null, ReplacementStrikes, ReplacementsAllowedAt, Ended, Disposed);
+        new(phase, token, acquiredAt, refreshAt, Request, SideRequest, failure: null, ReplacementStrikes, ReplacementsAllowedAt, StruckReplacement, Ended, Disposed);
 
     public TokenLifecycleState WithPhase(TokenPhase phase) =>
         phase == TokenPhase.Empty
-            ? new(TokenPhase.Empty, null, default, default, Request, SideRequest, Failure, ReplacementStrikes, ReplacementsAllowedAt, Ended, Disposed)
-            : new(phase, Token, AcquiredAt, RefreshAt, Request, SideRequest, Failure, ReplacementStrikes, ReplacementsAllowedAt, Ended, Disposed);
+            ? new(TokenPhase.Empty, null, default, default, Request, SideRequest, Failure, ReplacementStrikes, ReplacementsAllowedAt, StruckReplacement, Ended, Disposed)
+            : new(phase, Token, AcquiredAt, RefreshAt, Request, SideRequest, Failure, ReplacementStrikes, ReplacementsAllowedAt, StruckReplacement, Ended, Disposed);
 
     public TokenLifecycleState WithoutToken() => WithPhase(TokenPhase.Empty);
 
     public TokenLifecycleState WithRequest(TokenRequest? request) =>
-        new(Phase, Token, AcquiredAt, RefreshAt, request, SideRequest, Failure, ReplacementStrikes, ReplacementsAllowedAt, Ended, Disposed);
+        new(Phase, Token, AcquiredAt, RefreshAt, request, SideRequest, Failure, ReplacementStrikes, ReplacementsAllowedAt, StruckReplacement, Ended, Disposed);
 
     public TokenLifecycleState WithSideRequest(TokenRequest? sideRequest) =>
-        new(Phase, Token, AcquiredAt, RefreshAt, Request, sideRequest, Failure, ReplacementStrikes, ReplacementsAllowedAt, Ended, Disposed);
+        new(Phase, Token, AcquiredAt, RefreshAt, Request, sideRequest, Failure, ReplacementStrikes, ReplacementsAllowedAt, StruckReplacement, Ended, Disposed);
 
     /// <summary>Clears whichever slot holds <paramref name="request"/>.</summary>
     public TokenLifecycleState Without(TokenRequest request) =>
@@ -104,12 +109,12 @@ internal sealed class TokenLifecycleState
         : this;
 
     public TokenLifecycleState WithFailure(TokenFailure? failure) =>
-        new(Phase, Token, AcquiredAt, RefreshAt, Request, SideRequest, failure, ReplacementStrikes, ReplacementsAllowedAt, Ended, Disposed);
+        new(Phase, Token, AcquiredAt, RefreshAt, Request, SideRequest, failure, ReplacementStrikes, ReplacementsAllowedAt, StruckReplacement, Ended, Disposed);
 
-    public TokenLifecycleState WithReplacementStrikes(int strikes, DateTimeOffset allowedAt) =>
-        new(Phase, Token, AcquiredAt, RefreshAt, Request, SideRequest, Failure, strikes, allowedAt, Ended, Disposed);
+    public TokenLifecycleState WithReplacementStrikes(int strikes, DateTimeOffset allowedAt, AccessToken? struckReplacement) =>
+        new(Phase, Token, AcquiredAt, RefreshAt, Request, SideRequest, Failure, strikes, allowedAt, struckReplacement, Ended, Disposed);
 
     /// <summary>The end: no token, nothing under way or scheduled.</summary>
     public TokenLifecycleState AsEnded(bool disposed) =>
-        new(TokenPhase.Empty, null, default, default, null, null, null, 0, default, ended: true, disposed: disposed || Disposed);
+        new(TokenPhase.Empty, null, default, default, null, null, null, 0, default, null, ended: true, disposed: disposed || Disposed);
 }
