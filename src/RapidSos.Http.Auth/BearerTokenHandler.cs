@@ -1,5 +1,7 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Net.Http.Json;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using RapidSos.Http.Auth.Internal;
 
@@ -26,7 +28,7 @@ namespace RapidSos.Http.Auth;
 public class BearerTokenHandler : DelegatingHandler
 {
     private readonly ITokenProvider _tokenProvider;
-    private readonly Origin[] _origins;
+    private readonly AllowedOrigins _origins;
     private readonly bool _retryOnUnauthorized;
     private readonly TokenTelemetry _telemetry;
     private readonly string _registration;
@@ -57,13 +59,7 @@ public class BearerTokenHandler : DelegatingHandler
         _telemetry = new TokenTelemetry(logger, metrics);
         _registration = registration;
 
-        var origins = new List<Origin> { Origin.From(options.BaseAddress, nameof(options.BaseAddress)) };
-        foreach (var origin in options.AdditionalOrigins)
-        {
-            origins.Add(Origin.From(origin, nameof(options.AdditionalOrigins)));
-        }
-
-        _origins = [.. origins];
+        _origins = AllowedOrigins.From(options);
     }
 
     /// <inheritdoc />
@@ -286,84 +282,35 @@ public class BearerTokenHandler : DelegatingHandler
     /// wherever a redirect led is returned as it is instead of earning that host a fresh token.
     /// </summary>
     private AccessToken? RejectedToken(HttpRequestMessage request) =>
-        request.Headers.Authorization is BearerHeaderValue sent && IsAllowedOrigin(request.RequestUri) ? sent.Token : null;
+        request.Headers.Authorization is BearerHeaderValue sent && request.RequestUri is { } uri && _origins.Matches(uri) ? sent.Token : null;
 
-    private bool IsAllowedOrigin(Uri? uri)
-    {
-        if (uri is null || !uri.IsAbsoluteUri)
-        {
-            return false;
-        }
-
-        foreach (var origin in _origins)
-        {
-            if (origin.Matches(uri))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
+    /// <summary>
+    /// On every request, so only the check is inlined: <see cref="AllowedOrigins.Matches"/> is false for a relative
+    /// URI, and which of the two failures it was is worked out on the way to the exception.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void EnsureAllowedOrigin(HttpRequestMessage request)
     {
-        var uri = request.RequestUri;
-        if (uri is null || !uri.IsAbsoluteUri)
+        if (request.RequestUri is not { } uri || !_origins.Matches(uri))
+        {
+            ThrowNotAllowed(request);
+        }
+    }
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowNotAllowed(HttpRequestMessage request)
+    {
+        if (request.RequestUri is not { IsAbsoluteUri: true })
         {
             throw new InvalidOperationException(
                 "The request has no absolute RequestUri, so the RapidSOS bearer token cannot be checked against the allowed origins. Set HttpClient.BaseAddress or use an absolute URI.");
         }
 
-        if (IsAllowedOrigin(uri))
-        {
-            return;
-        }
-
         throw new InvalidOperationException(
-            $"The request to {OriginOf(request)} was not sent: the RapidSOS bearer token is sent only to {string.Join(", ", _origins.Select(o => o.ToString()))}. " +
+            $"The request to {OriginOf(request)} was not sent: the RapidSOS bearer token is sent only to {_origins.Describe()}. " +
             $"Add the origin to {nameof(RapidSosAuthOptions)}.{nameof(RapidSosAuthOptions.AdditionalOrigins)} if it is a RapidSOS API.");
     }
 
     private static string OriginOf(HttpRequestMessage request) => TokenTelemetry.OriginOf(request);
-
-    /// <summary>A scheme, host and port, compared without allocating.</summary>
-    private sealed class Origin
-    {
-        private readonly string _scheme;
-        private readonly string _host;
-        private readonly int _port;
-
-        private Origin(string scheme, string host, int port)
-        {
-            _scheme = scheme;
-            _host = host;
-            _port = port;
-        }
-
-        public static Origin From(Uri? uri, string option)
-        {
-            if (uri is null || !uri.IsAbsoluteUri)
-            {
-                throw new ArgumentException($"{nameof(RapidSosAuthOptions)}.{option} must be an absolute URI.", option);
-            }
-
-            // The same rule as the options validator, for handlers built by hand without it: a bearer token never
-            // travels over plain HTTP except to this machine.
-            if (uri.Scheme != Uri.UriSchemeHttps && !(uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback))
-            {
-                throw new ArgumentException(
-                    $"{nameof(RapidSosAuthOptions)}.{option} must use https (plain http is allowed only for loopback hosts), not '{uri.GetLeftPart(UriPartial.Authority)}'.", option);
-            }
-
-            return new Origin(uri.Scheme, uri.Host, uri.Port);
-        }
-
-        public bool Matches(Uri uri) =>
-            uri.Port == _port
-            && string.Equals(uri.Scheme, _scheme, StringComparison.Ordinal)
-            && string.Equals(uri.Host, _host, StringComparison.OrdinalIgnoreCase);
-
-        public override string ToString() => $"{_scheme}://{_host}:{_port}";
-    }
 }
