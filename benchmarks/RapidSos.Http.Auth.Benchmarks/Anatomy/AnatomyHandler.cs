@@ -13,8 +13,14 @@ public interface IVariant
 
     static abstract bool OriginCheck { get; }
 
-    /// <summary>With <see cref="OriginCheck"/>: 1 compares the port only, 2 port and scheme, 3 port, scheme and host (the original).</summary>
+    /// <summary>With <see cref="OriginCheck"/>: 1 compares the scheme only, 2 scheme and port, 3 scheme, port and host (the original).</summary>
     static virtual int OriginLevel => 3;
+
+    /// <summary>
+    /// With <see cref="OriginCheck"/>: 0 the handler's (<c>AllowedOrigins</c>: the base address in fields, the check inlined, the
+    /// messages in a throw helper); 1 the shape before it (an <c>Origin[]</c> loop behind a second <c>IsAbsoluteUri</c> check).
+    /// </summary>
+    static virtual int OriginShape => 0;
 
     static abstract bool BufferCheck { get; }
 
@@ -37,8 +43,9 @@ public struct TrivialProvider : IVariant { public static bool NullCheck => true;
 public struct NoProvider : IVariant { public static bool NullCheck => true; public static bool OriginCheck => true; public static bool BufferCheck => true; public static int TokenSource => 2; public static bool RetryField => true; public static int Continuation => 0; }
 public struct NoRetryField : IVariant { public static bool NullCheck => true; public static bool OriginCheck => true; public static bool BufferCheck => true; public static int TokenSource => 0; public static bool RetryField => false; public static int Continuation => 0; }
 public struct FloorContinuation : IVariant { public static bool NullCheck => true; public static bool OriginCheck => true; public static bool BufferCheck => true; public static int TokenSource => 0; public static bool RetryField => true; public static int Continuation => 1; }
-public struct OriginPortOnly : IVariant { public static bool NullCheck => true; public static bool OriginCheck => true; public static int OriginLevel => 1; public static bool BufferCheck => true; public static int TokenSource => 0; public static bool RetryField => true; public static int Continuation => 0; }
+public struct OriginSchemeOnly : IVariant { public static bool NullCheck => true; public static bool OriginCheck => true; public static int OriginLevel => 1; public static bool BufferCheck => true; public static int TokenSource => 0; public static bool RetryField => true; public static int Continuation => 0; }
 public struct OriginNoHost : IVariant { public static bool NullCheck => true; public static bool OriginCheck => true; public static int OriginLevel => 2; public static bool BufferCheck => true; public static int TokenSource => 0; public static bool RetryField => true; public static int Continuation => 0; }
+public struct OriginArrayLoop : IVariant { public static bool NullCheck => true; public static bool OriginCheck => true; public static int OriginShape => 1; public static bool BufferCheck => true; public static int TokenSource => 0; public static bool RetryField => true; public static int Continuation => 0; }
 public struct Minimal : IVariant { public static bool NullCheck => false; public static bool OriginCheck => false; public static bool BufferCheck => false; public static int TokenSource => 2; public static bool RetryField => false; public static int Continuation => 1; }
 #pragma warning restore SA1649, CA1812, CA1815
 
@@ -53,6 +60,10 @@ public class AnatomyHandler<TVariant> : DelegatingHandler
     private readonly ITokenProvider _tokenProvider;
     private readonly AccessToken _token;
     private readonly Origin[] _origins;
+    private readonly string _scheme;
+    private readonly string _host;
+    private readonly int _port;
+    private readonly Origin[]? _additional;
     private readonly bool _retryOnUnauthorized;
 
     public AnatomyHandler(ITokenProvider tokenProvider, AccessToken token, Uri baseAddress)
@@ -60,6 +71,7 @@ public class AnatomyHandler<TVariant> : DelegatingHandler
         _tokenProvider = TVariant.TokenSource == 1 ? new FieldTokenProvider(token) : tokenProvider;
         _token = token;
         _origins = [new Origin(baseAddress.Scheme, baseAddress.Host, baseAddress.Port)];
+        (_scheme, _host, _port, _additional) = (baseAddress.Scheme, baseAddress.Host, baseAddress.Port, null);
         _retryOnUnauthorized = true;
     }
 
@@ -74,7 +86,14 @@ public class AnatomyHandler<TVariant> : DelegatingHandler
 
         if (TVariant.OriginCheck)
         {
-            EnsureAllowedOrigin(request);
+            if (TVariant.OriginShape == 0)
+            {
+                EnsureAllowedOriginInlined(request);
+            }
+            else
+            {
+                EnsureAllowedOrigin(request);
+            }
         }
 
         var tokenTask = TVariant.TokenSource == 2 ? new ValueTask<AccessToken>(_token) : _tokenProvider.GetTokenAsync(cancellationToken);
@@ -140,7 +159,54 @@ public class AnatomyHandler<TVariant> : DelegatingHandler
     }
 
     private AccessToken? RejectedToken(HttpRequestMessage request) =>
-        request.Headers.Authorization is { } sent && IsAllowedOrigin(request.RequestUri) ? TokenCore(sent) : null;
+        request.Headers.Authorization is { } sent && request.RequestUri is { } uri && Matches(uri) ? TokenCore(sent) : null;
+
+    /// <summary>The handler's check since <c>AllowedOrigins</c>: <see cref="Matches"/> inlined, the messages out of line.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void EnsureAllowedOriginInlined(HttpRequestMessage request)
+    {
+        if (request.RequestUri is not { } uri || !Matches(uri))
+        {
+            ThrowNotAllowed(request);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowNotAllowed(HttpRequestMessage request) =>
+        throw new InvalidOperationException(request.RequestUri is { IsAbsoluteUri: true } ? "Origin not allowed." : "No absolute RequestUri.");
+
+    /// <summary>A copy of <c>AllowedOrigins.Matches</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Matches(Uri uri)
+    {
+        if (!uri.IsAbsoluteUri)
+        {
+            return false;
+        }
+
+        if (string.Equals(uri.Scheme, _scheme, StringComparison.Ordinal)
+            && (TVariant.OriginLevel < 2 || uri.Port == _port)
+            && (TVariant.OriginLevel < 3 || string.Equals(uri.Host, _host, StringComparison.OrdinalIgnoreCase)))
+        {
+            return true;
+        }
+
+        return _additional is { } additional && MatchesAny(additional, uri);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static bool MatchesAny(Origin[] origins, Uri uri)
+    {
+        foreach (var origin in origins)
+        {
+            if (origin.Matches(uri))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private static bool MustBuffer(HttpContent? content)
     {
@@ -166,6 +232,7 @@ public class AnatomyHandler<TVariant> : DelegatingHandler
         }
     }
 
+    // The shape before AllowedOrigins (OriginShape 1).
     private bool IsAllowedOrigin(Uri? uri)
     {
         if (uri is null || !uri.IsAbsoluteUri)
@@ -204,8 +271,8 @@ public class AnatomyHandler<TVariant> : DelegatingHandler
     {
         public bool Matches(Uri uri) =>
             uri.Port == port
-            && (TVariant.OriginLevel < 2 || string.Equals(uri.Scheme, scheme, StringComparison.Ordinal))
-            && (TVariant.OriginLevel < 3 || string.Equals(uri.Host, host, StringComparison.OrdinalIgnoreCase));
+            && string.Equals(uri.Scheme, scheme, StringComparison.Ordinal)
+            && string.Equals(uri.Host, host, StringComparison.OrdinalIgnoreCase);
     }
 }
 
@@ -217,7 +284,7 @@ public sealed class FieldTokenProvider(AccessToken token) : ITokenProvider
     public ValueTask<AccessToken> RefreshTokenAsync(AccessToken rejected, CancellationToken cancellationToken = default) => new(token);
 }
 
-/// <summary>The same with a counter checked on every hit, as <c>CachingTokenProvider.CountCacheHit</c> does.</summary>
+/// <summary>The same with a counter checked on every hit, as <c>TokenTelemetry.CacheHit</c> does.</summary>
 public sealed class CountingFieldTokenProvider(AccessToken token, Counter<long> hits) : ITokenProvider
 {
     public ValueTask<AccessToken> GetTokenAsync(CancellationToken cancellationToken = default)

@@ -41,11 +41,16 @@ internal static class AnatomyRun
         Arm("handler", (sp, _) => sp.GetRequiredService<BearerTokenHandler>());
         Arm("handler.field_provider", (sp, t) => new BearerTokenHandler(new FieldTokenProvider(t), Options(sp)));
         Arm("handler.counting_field_provider", (sp, t) => new BearerTokenHandler(new CountingFieldTokenProvider(t, Counter), Options(sp)));
+        Arm("handler.provider_copy", (sp, t) => new BearerTokenHandler(ProviderCopy.Create(t, ProviderCopyShape.AsIs), Options(sp)));
+        Arm("handler.provider_copy.no_counter_check", (sp, t) => new BearerTokenHandler(ProviderCopy.Create(t, ProviderCopyShape.NoCounterCheck), Options(sp)));
+        Arm("handler.provider_copy.counter_in_lifecycle", (sp, t) => new BearerTokenHandler(ProviderCopy.Create(t, ProviderCopyShape.CounterInLifecycle), Options(sp)));
+        Arm("handler.provider_copy.plain_reads", (sp, t) => new BearerTokenHandler(ProviderCopy.Create(t, ProviderCopyShape.PlainReads), Options(sp)));
         Arm("copy", Variant<Copy>);
         Arm("copy.no_null_check", Variant<NoNullCheck>);
         Arm("copy.no_origin_check", Variant<NoOrigin>);
-        Arm("copy.origin_port_only", Variant<OriginPortOnly>);
+        Arm("copy.origin_scheme_only", Variant<OriginSchemeOnly>);
         Arm("copy.origin_no_host", Variant<OriginNoHost>);
+        Arm("copy.origin_array_loop", Variant<OriginArrayLoop>);
         Arm("copy.no_buffer_check", Variant<NoBuffer>);
         Arm("copy.field_provider", Variant<TrivialProvider>);
         Arm("copy.no_provider", Variant<NoProvider>);
