@@ -103,29 +103,4 @@ public class ProviderRobustnessTests
             }
         }
     }
-
-    private sealed class ThrowingLoggerProvider : ILoggerProvider
-    {
-        public ILogger CreateLogger(string categoryName) => new ThrowingLogger(categoryName);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class ThrowingLogger(string category) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                if (category == "RapidSos.Http.Auth")
-                {
-                    throw new IOException("log sink broken");
-                }
-            }
-        }
-    }
 }

@@ -1,6 +1,5 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using RapidSos.Http.Auth.Tests.Helpers;
 
@@ -104,25 +103,6 @@ internal sealed class AlwaysUnauthorizedApi : HttpMessageHandler
     }
 }
 
-internal sealed class ThrowingLoggerProvider : ILoggerProvider
-{
-    public ILogger CreateLogger(string categoryName) => new ThrowingLogger();
-
-    public void Dispose()
-    {
-    }
-
-    private sealed class ThrowingLogger : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => throw new InvalidOperationException("logger BeginScope is broken");
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            throw new InvalidOperationException("log sink is broken");
-    }
-}
 
 internal static class Probe
 {
