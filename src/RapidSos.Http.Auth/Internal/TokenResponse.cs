@@ -44,7 +44,8 @@ internal static class TokenResponseParser
         TokenResponse? response;
         try
         {
-            response = JsonSerializer.Deserialize(body, TokenResponseJsonContext.Default.TokenResponse);
+            // A UTF-8 byte order mark before the JSON is legal (RFC 8259 lets a parser ignore it); some proxies add one.
+            response = JsonSerializer.Deserialize(body.StartsWith("\uFEFF"u8) ? body[3..] : body, TokenResponseJsonContext.Default.TokenResponse);
         }
         catch (JsonException ex)
         {

@@ -28,6 +28,16 @@ public class TokenResponseParserTests
     }
 
     [Test]
+    public void Parse_Utf8ByteOrderMarkBeforeTheJson_IsAccepted()
+    {
+        var body = Encoding.UTF8.GetPreamble().Concat(Encoding.UTF8.GetBytes("""{"access_token":"t-bom","expires_in":"60"}""")).ToArray();
+
+        var (token, lifetime) = TokenResponseParser.Parse(body, s_endpoint);
+
+        Assert.That((token, lifetime), Is.EqualTo(("t-bom", TimeSpan.FromSeconds(60))));
+    }
+
+    [Test]
     public void Parse_MisspelledAccessToken_IsAccepted() =>
         Assert.That(Parse("""{"acces_token":"t2","expires_in":"60"}""").Token, Is.EqualTo("t2"));
 
