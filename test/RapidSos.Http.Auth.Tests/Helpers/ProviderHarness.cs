@@ -62,5 +62,14 @@ internal sealed class ProviderHarness : IDisposable
 
     public string AllLogText => string.Join("\n", Logs.GetSnapshot().Select(r => r.Message + " " + r.Exception));
 
+    /// <summary>Adds a second registration, <paramref name="name"/>, with exactly the harness's credentials.</summary>
+    public static IServiceCollection AddSameCredentials(IServiceCollection services, string name) =>
+        services.AddRapidSosAuthentication(name, o =>
+        {
+            o.BaseAddress = new Uri("https://api.test.example/");
+            o.ClientId = "client-1";
+            o.ClientSecret = Secret;
+        });
+
     public void Dispose() => _services.Dispose();
 }

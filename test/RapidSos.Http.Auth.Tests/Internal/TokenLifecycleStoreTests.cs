@@ -35,12 +35,7 @@ public class TokenLifecycleStoreTests
     [Test]
     public async Task GetTokenAsync_TwoRegistrationsWithSameCredentials_ShareTheCachedToken()
     {
-        using var h = new ProviderHarness(services: s => s.AddRapidSosAuthentication("second", o =>
-        {
-            o.BaseAddress = new Uri("https://api.test.example/");
-            o.ClientId = "client-1";
-            o.ClientSecret = ProviderHarness.Secret;
-        }));
+        using var h = new ProviderHarness(services: s => ProviderHarness.AddSameCredentials(s, "second"));
 
         var first = await h.Provider.GetTokenAsync();
         var second = await h.Services.GetRequiredKeyedService<ITokenProvider>("second").GetTokenAsync();

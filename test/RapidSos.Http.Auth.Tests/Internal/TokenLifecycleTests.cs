@@ -220,12 +220,7 @@ public class TokenLifecycleTests
     [Test]
     public async Task GetTokenAsync_TwoRegistrationsWithSameCredentials_HundredConcurrentCallersOneRequest()
     {
-        using var h = new ProviderHarness(services: s => s.AddRapidSosAuthentication("second", o =>
-        {
-            o.BaseAddress = new Uri("https://api.test.example/");
-            o.ClientId = "client-1";
-            o.ClientSecret = ProviderHarness.Secret;
-        }));
+        using var h = new ProviderHarness(services: s => ProviderHarness.AddSameCredentials(s, "second"));
         var other = h.Services.GetRequiredKeyedService<ITokenProvider>("second");
         h.Endpoint.Hold();
 
@@ -411,12 +406,7 @@ public class TokenLifecycleTests
         using var h = new ProviderHarness(o => o.ClientSecret = secret, s =>
         {
             s.AddSingleton<IOptionsChangeTokenSource<RapidSosAuthOptions>>(rotation);
-            s.AddRapidSosAuthentication("second", o =>
-            {
-                o.BaseAddress = new Uri("https://api.test.example/");
-                o.ClientId = "client-1";
-                o.ClientSecret = ProviderHarness.Secret;
-            });
+            ProviderHarness.AddSameCredentials(s, "second");
         });
         var other = h.Services.GetRequiredKeyedService<ITokenProvider>("second");
         var shared = await h.Provider.GetTokenAsync();
@@ -737,12 +727,7 @@ public class TokenLifecycleTests
     [Test]
     public async Task RefreshTokenAsync_StaleTokenWhileSharedCacheHoldsNewer_ReturnsCachedWithoutRequest()
     {
-        using var h = new ProviderHarness(services: s => s.AddRapidSosAuthentication("second", o =>
-        {
-            o.BaseAddress = new Uri("https://api.test.example/");
-            o.ClientId = "client-1";
-            o.ClientSecret = ProviderHarness.Secret;
-        }));
+        using var h = new ProviderHarness(services: s => ProviderHarness.AddSameCredentials(s, "second"));
         var current = await h.Provider.GetTokenAsync();
         var stale = new AccessToken("some-old-token", h.Time.GetUtcNow().AddMinutes(1));
 

@@ -193,12 +193,7 @@ public class HoldingProbes
             s =>
             {
                 s.AddSingleton<IOptionsChangeTokenSource<RapidSosAuthOptions>>(rotation);
-                s.AddRapidSosAuthentication("second", o =>
-                {
-                    o.BaseAddress = new Uri("https://api.test.example/");
-                    o.ClientId = "client-1";
-                    o.ClientSecret = ProviderHarness.Secret;
-                });
+                ProviderHarness.AddSameCredentials(s, "second");
             });
         var second = (CachingTokenProvider)h.Services.GetRequiredKeyedService<ITokenProvider>("second");
         var store = h.Services.GetRequiredService<TokenLifecycleStore>();
