@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -8,19 +9,27 @@ namespace RapidSos.Http.Auth.Internal;
 /// <summary>
 /// Extracts the gateway's own explanation from an error response, whichever shape it came in:
 /// <c>{"detail"}</c>, <c>{"ErrorCode","Error"}</c>, Apigee's <c>{"fault":{"faultstring"}}</c>, RFC 6749's
-/// <c>{"error","error_description"}</c>, an HTML page from a proxy, plain text or nothing at all.
+/// <c>{"error","error_description"}</c>, an HTML page's title, a line of plain prose, or nothing at all.
 /// </summary>
+/// <remarks>
+/// Secret hygiene by construction: the text shown is built only from strings taken from those known places, each
+/// scrubbed by the registration's <see cref="SecretScrubber"/>; raw JSON or raw body text never is. A body in any
+/// other shape gets a fixed description that names only its kind and the status. Plain text counts as a known
+/// place only when it is prose (letters, digits, spaces and sentence punctuation): then the only spelling a
+/// secret can have in it is the raw one, which the scrubber masks; text with escapes, '%', '=' or '&amp;' in it is
+/// described, not shown.
+/// </remarks>
 internal static partial class ErrorResponse
 {
     private const int MaxDetailLength = 300;
 
     public static RapidSosAuthenticationException ToException(HttpStatusCode status, ReadOnlySpan<byte> body, string? mediaType, TimeSpan? retryAfter, TokenRequestSettings settings)
     {
-        var detail = Describe(body, mediaType, settings.Secrets);
+        var detail = Describe(body, mediaType, settings.Scrubber);
         var message = new StringBuilder()
             .Append("The RapidSOS token request to ").Append(settings.DisplayEndpoint)
             .Append(" failed with HTTP ").Append((int)status).Append(" (").Append(status).Append("): ")
-            .Append(detail ?? (body.IsEmpty ? "the response had no body" : "the response body had no readable message"))
+            .Append(detail ?? DescribeUnshown(status, body, mediaType))
             .Append('.');
         if (status == HttpStatusCode.Unauthorized || status == HttpStatusCode.BadRequest)
         {
@@ -37,36 +46,94 @@ internal static partial class ErrorResponse
         };
     }
 
-    internal static string? Describe(ReadOnlySpan<byte> body, string? mediaType, string[] secrets)
+    /// <summary>The gateway's explanation, scrubbed, when the body has one in a known place; otherwise <see langword="null"/>.</summary>
+    internal static string? Describe(ReadOnlySpan<byte> body, string? mediaType, SecretScrubber scrubber)
     {
-        var trimmed = TrimWhiteSpace(body);
+        var trimmed = Trim(body);
         if (trimmed.IsEmpty)
         {
             return null;
         }
 
-        if (trimmed[0] == (byte)'{')
+        if (trimmed[0] is (byte)'{' or (byte)'[')
         {
-            var fromJson = FromJson(trimmed, secrets);
-            if (fromJson is not null)
-            {
-                return fromJson;
-            }
+            return FromJson(trimmed, scrubber);
         }
 
         var text = Encoding.UTF8.GetString(trimmed);
-        if (trimmed[0] == (byte)'<' || (mediaType?.Contains("html", StringComparison.OrdinalIgnoreCase) ?? false))
+        if (IsHtml(trimmed, mediaType))
         {
             var title = TitleRegex().Match(text);
-            return title.Success && !string.IsNullOrWhiteSpace(title.Groups[1].Value)
-                ? "an HTML error page: " + Clean(WebUtility.HtmlDecode(title.Groups[1].Value), secrets)
+            return title.Success && Clean(WebUtility.HtmlDecode(title.Groups[1].Value), scrubber) is { Length: > 0 } shown
+                ? "an HTML error page: " + shown
                 : "an HTML error page";
         }
 
-        return Clean(text, secrets);
+        return IsProse(text) ? Clean(text, scrubber) : null;
     }
 
-    private static string? FromJson(ReadOnlySpan<byte> json, string[] secrets)
+    /// <summary>What the message says when <see cref="Describe"/> found nothing it may show: the body's kind, never its text.</summary>
+    private static string DescribeUnshown(HttpStatusCode status, ReadOnlySpan<byte> body, string? mediaType)
+    {
+        var trimmed = Trim(body);
+        var code = ((int)status).ToString(CultureInfo.InvariantCulture);
+        if (trimmed.IsEmpty)
+        {
+            return "the response had no body";
+        }
+
+        if (trimmed[0] is (byte)'{' or (byte)'[')
+        {
+            return IsValidJson(trimmed)
+                ? $"the gateway answered {code} with a JSON body the library does not recognise"
+                : $"the gateway answered {code} with a body that starts like JSON but is not valid JSON";
+        }
+
+        return IsHtml(trimmed, mediaType)
+            ? "an HTML error page"
+            : $"the gateway answered {code} with a text body the library does not show (it is not plain prose)";
+    }
+
+    private static bool IsHtml(ReadOnlySpan<byte> trimmed, string? mediaType) =>
+        trimmed[0] == (byte)'<' || (mediaType?.Contains("html", StringComparison.OrdinalIgnoreCase) ?? false);
+
+    /// <summary>Letters, digits, spaces and sentence punctuation: no character any encoding or escape would introduce.</summary>
+    private static bool IsProse(string text)
+    {
+        if (text.Length > 4 * MaxDetailLength)
+        {
+            return false;
+        }
+
+        foreach (var c in text)
+        {
+            if (!(char.IsLetterOrDigit(c) || char.IsWhiteSpace(c) || c is '.' or ',' or ';' or ':' or '!' or '?' or '\'' or '(' or ')' or '-' or '_'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsValidJson(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 64 });
+            while (reader.Read())
+            {
+            }
+
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    private static string? FromJson(ReadOnlySpan<byte> json, SecretScrubber scrubber)
     {
         try
         {
@@ -81,19 +148,19 @@ internal static partial class ErrorResponse
             // RapidSOS's documented shape.
             if (String(root, "detail") is { } detail)
             {
-                return Clean(detail, secrets);
+                return Clean(detail, scrubber);
             }
 
             // RFC 6749 section 5.2.
             if (String(root, "error") is { } error)
             {
-                return Clean(String(root, "error_description") is { } description ? $"{description} ({error})" : error, secrets);
+                return Join(String(root, "error_description"), error, scrubber);
             }
 
             // Apigee's OAuthV2 policy: {"ErrorCode":"invalid_client","Error":"Client credentials are invalid"}.
             if (String(root, "Error") is { } apigeeError)
             {
-                return Clean(String(root, "ErrorCode") is { } code ? $"{apigeeError} ({code})" : apigeeError, secrets);
+                return Join(apigeeError, String(root, "ErrorCode"), scrubber);
             }
 
             // Apigee fault: {"fault":{"faultstring":"...","detail":{"errorcode":"..."}}}.
@@ -102,15 +169,10 @@ internal static partial class ErrorResponse
                 var code = fault.TryGetProperty("detail", out var faultDetail) && faultDetail.ValueKind == JsonValueKind.Object
                     ? String(faultDetail, "errorcode")
                     : null;
-                return Clean(code is null ? faultString : $"{faultString} ({code})", secrets);
+                return Join(faultString, code, scrubber);
             }
 
-            if (String(root, "message") is { } message)
-            {
-                return Clean(message, secrets);
-            }
-
-            return null;
+            return String(root, "message") is { } message ? Clean(message, scrubber) : null;
         }
         catch (JsonException)
         {
@@ -118,13 +180,22 @@ internal static partial class ErrorResponse
         }
     }
 
+    /// <summary>"description (code)", each part scrubbed on its own and the whole once more, so a secret split across them is caught too.</summary>
+    private static string Join(string? description, string? code, SecretScrubber scrubber)
+    {
+        var joined = description is null ? code! : code is null ? description : $"{scrubber.Scrub(description)} ({scrubber.Scrub(code)})";
+        return Clean(joined, scrubber);
+    }
+
     private static string? String(JsonElement element, string name) =>
         element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(value.GetString())
             ? value.GetString()
             : null;
 
-    private static ReadOnlySpan<byte> TrimWhiteSpace(ReadOnlySpan<byte> body)
+    private static ReadOnlySpan<byte> Trim(ReadOnlySpan<byte> body)
     {
+        // A UTF-8 byte order mark is not part of the text (some proxies add one).
+        body = body.StartsWith("\uFEFF"u8) ? body[3..] : body;
         var start = 0;
         while (start < body.Length && body[start] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
         {
@@ -140,10 +211,14 @@ internal static partial class ErrorResponse
         return body[start..end];
     }
 
-    /// <summary>One line, printable, bounded: gateway text goes into exception messages and logs.</summary>
-    private static string Clean(string text, string[] secrets)
+    /// <summary>
+    /// Scrubbed, then one line, printable and bounded: gateway text goes into exception messages and logs. Scrubbed
+    /// before it is cut, so a secret is never shortened into a spelling the scrubber does not know, and once more after
+    /// whitespace is collapsed, in case collapsing joined one together.
+    /// </summary>
+    private static string Clean(string text, SecretScrubber scrubber)
     {
-        text = Scrub(text, secrets);
+        text = scrubber.Scrub(text);
         var builder = new StringBuilder(Math.Min(text.Length, MaxDetailLength + 1));
         var lastWasSpace = false;
         foreach (var c in text)
@@ -158,38 +233,18 @@ internal static partial class ErrorResponse
             lastWasSpace = isSpace;
             if (builder.Length >= MaxDetailLength)
             {
+                // Never cut a surrogate pair in half.
+                if (char.IsHighSurrogate(c))
+                {
+                    builder.Length--;
+                }
+
                 builder.Append('…');
                 break;
             }
         }
 
-        return builder.ToString().TrimEnd();
-    }
-
-    /// <summary>A gateway that echoes the request back must not smuggle a secret into our message.</summary>
-    internal static string Scrub(string text, string[] secrets)
-    {
-        foreach (var secret in secrets)
-        {
-            if (!string.IsNullOrEmpty(secret))
-            {
-                text = text.Replace(secret, "***", StringComparison.Ordinal);
-                var escaped = Uri.EscapeDataString(secret);
-                if (escaped != secret)
-                {
-                    text = text.Replace(escaped, "***", StringComparison.OrdinalIgnoreCase);
-
-                    // As the request form carried it: application/x-www-form-urlencoded writes a space as '+'.
-                    var formEncoded = escaped.Replace("%20", "+", StringComparison.Ordinal);
-                    if (formEncoded != escaped)
-                    {
-                        text = text.Replace(formEncoded, "***", StringComparison.OrdinalIgnoreCase);
-                    }
-                }
-            }
-        }
-
-        return text;
+        return scrubber.Scrub(builder.ToString().TrimEnd());
     }
 
     [GeneratedRegex("<title[^>]*>(.*?)</title>", RegexOptions.IgnoreCase | RegexOptions.Singleline | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]

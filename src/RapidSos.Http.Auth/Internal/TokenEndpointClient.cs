@@ -62,7 +62,7 @@ internal sealed class TokenEndpointClient
         catch (HttpRequestException ex)
         {
             throw new RapidSosAuthenticationException(
-                $"The RapidSOS token endpoint {settings.DisplayEndpoint} could not be reached: {ex.Message}",
+                $"The RapidSOS token endpoint {settings.DisplayEndpoint} could not be reached: {settings.Scrubber.Scrub(ex.Message)}",
                 ex, statusCode: null, detail: null, settings.DisplayEndpoint);
         }
 
@@ -81,7 +81,7 @@ internal sealed class TokenEndpointClient
             catch (Exception ex) when (ex is IOException or HttpRequestException)
             {
                 throw new RapidSosAuthenticationException(
-                    $"The RapidSOS token response from {settings.DisplayEndpoint} could not be read: {ex.Message}",
+                    $"The RapidSOS token response from {settings.DisplayEndpoint} could not be read: {settings.Scrubber.Scrub(ex.Message)}",
                     ex, response.StatusCode, detail: null, settings.DisplayEndpoint);
             }
 

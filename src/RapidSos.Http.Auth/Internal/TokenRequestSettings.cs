@@ -27,7 +27,7 @@ internal sealed class TokenRequestSettings
 
         var secret = options.ClientSecret!;
         var password = options.GrantType == RapidSosGrantType.Password ? options.Password : null;
-        Secrets = password is null ? [secret] : [secret, password];
+        Scrubber = SecretScrubber.For(secret, password, options.ClientAuthentication == RapidSosClientAuthentication.BasicHeader ? ClientId : null);
 
         var form = new List<KeyValuePair<string, string>>(6)
         {
@@ -81,8 +81,8 @@ internal sealed class TokenRequestSettings
 
     public TokenCacheKey Key { get; }
 
-    /// <summary>Values that must never reach a log or a message (scrubbed from gateway error text).</summary>
-    public string[] Secrets { get; }
+    /// <summary>Masks the values that must never reach a log or a message (the secret, the password, the Basic value) in gateway text.</summary>
+    public SecretScrubber Scrubber { get; }
 
     /// <summary>
     /// Snapshots options that <see cref="Microsoft.Extensions.Options.IOptionsMonitor{TOptions}"/> has already

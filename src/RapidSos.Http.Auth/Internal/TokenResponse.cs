@@ -90,7 +90,10 @@ internal static class TokenResponseParser
     private static RapidSosAuthenticationException Invalid(Uri endpoint, string why, Exception? inner = null) =>
         new($"The RapidSOS token endpoint {endpoint} answered 200 but the response cannot be used: {why}.", inner, statusCode: System.Net.HttpStatusCode.OK, detail: null, tokenEndpoint: endpoint);
 
-    // JsonException messages name the path and position, never the offending value; keep just that part.
+    // A JsonException's message and path can quote the body (a path names the properties it went through, and a
+    // gateway may echo the request as property names): only a path to one of the fields read is shown.
     private static string DescribeJsonError(JsonException ex) =>
-        ex.Path is null ? $"malformed JSON at byte {ex.BytePositionInLine}" : $"unexpected value at {ex.Path}";
+        ex.Path is "$.access_token" or "$.acces_token" or "$.expires_in"
+            ? $"unexpected value at {ex.Path}"
+            : $"malformed JSON at line {ex.LineNumber + 1}, byte {ex.BytePositionInLine}";
 }
