@@ -103,8 +103,11 @@ public abstract class EmulatorTestBase
     protected static async Task<JsonDocument> ReadJsonAsync(HttpResponseMessage response) =>
         JsonDocument.Parse(await response.Content.ReadAsStringAsync());
 
+    /// <summary>RFC 6749 section 2.3.1: Base64 of the form-encoded id, ':' and the form-encoded secret.</summary>
     protected static string BasicHeader(string clientId, string clientSecret) =>
-        Convert.ToBase64String(Encoding.UTF8.GetBytes(clientId + ":" + clientSecret));
+        Convert.ToBase64String(Encoding.UTF8.GetBytes(FormEncode(clientId) + ":" + FormEncode(clientSecret)));
+
+    protected static string FormEncode(string value) => Uri.EscapeDataString(value).Replace("%20", "+", StringComparison.Ordinal);
 
     protected static AuthenticationHeaderValue Bearer(string token) => new("Bearer", token);
 }

@@ -229,7 +229,7 @@ public sealed class TokenEndpointTests : EmulatorTestBase
     }
 
     [Test]
-    public async Task AddClient_SecretWithReservedCharacters_AcceptedRawInBasicHeader()
+    public async Task AddClient_SecretWithReservedCharacters_AcceptedFormEncodedInBasicHeader()
     {
         const string Secret = "p@ss&word=+% é:colon";
         var (emulator, client) = await StartAsync();
@@ -243,6 +243,23 @@ public sealed class TokenEndpointTests : EmulatorTestBase
         using var response = await client.SendAsync(request);
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+    }
+
+    [Test]
+    public async Task AddClient_SecretWithPlusSentUnencodedInBasicHeader_IsRefusedAsAnOAuth2ServerWould()
+    {
+        // Decoded as RFC 6749 says, the raw '+' is a space: the secret does not match.
+        var (emulator, client) = await StartAsync();
+        emulator.AddClient("basic-client", "a+b");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "oauth/token")
+        {
+            Content = new FormUrlEncodedContent([new("grant_type", "client_credentials")]),
+            Headers = { Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("basic-client:a+b"))) },
+        };
+
+        using var response = await client.SendAsync(request);
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
     }
 
     [Test]

@@ -371,18 +371,21 @@ internal sealed class GatewayCore
             return null;
         }
 
-        // Decoded raw, not form-decoded: RapidSOS's own SDKs base64 "id:secret" as is, and the gateway expects that.
+        // RFC 6749 section 2.3.1: Base64 of the form-encoded id, ':' and the form-encoded secret, decoded as an OAuth2
+        // server does ('+' is a space). For the unreserved characters the gateway issues, the raw pair is the same bytes.
         try
         {
             var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(authorization[(BasicScheme.Length + 1)..].Trim()));
             var colon = decoded.IndexOf(':', StringComparison.Ordinal);
-            return colon <= 0 ? null : (decoded[..colon], decoded[(colon + 1)..]);
+            return colon <= 0 ? null : (FormDecode(decoded[..colon]), FormDecode(decoded[(colon + 1)..]));
         }
         catch (FormatException)
         {
             return null;
         }
     }
+
+    private static string FormDecode(string value) => Uri.UnescapeDataString(value.Replace('+', ' '));
 
     private static bool IsBasic(string authorization) =>
         authorization.Length > BasicScheme.Length

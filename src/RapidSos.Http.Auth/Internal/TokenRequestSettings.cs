@@ -35,10 +35,10 @@ internal sealed class TokenRequestSettings
         };
         if (options.ClientAuthentication == RapidSosClientAuthentication.BasicHeader)
         {
-            // RapidSOS's own SDKs send Base64("id:secret") without form-encoding the parts first (which RFC 6749
-            // section 2.3.1 asks for); Apigee expects exactly that, and ids and secrets it issues are alphanumeric.
+            // RFC 6749 section 2.3.1: the id and the secret are form-encoded before Base64, and servers decode them
+            // so ('+' becomes a space). For the unreserved characters Apigee issues both spellings are the same bytes.
             _basicHeader = new AuthenticationHeaderValue(
-                "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(ClientId + ":" + secret)));
+                "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(FormEncoding.Encode(ClientId) + ":" + FormEncoding.Encode(secret))));
         }
         else
         {

@@ -64,7 +64,8 @@ public class TokenEndpointClientTests
         await h.Provider.GetTokenAsync();
 
         var request = h.Endpoint.Requests.Single();
-        var expected = Convert.ToBase64String(Encoding.UTF8.GetBytes("client-1:" + ProviderHarness.Secret));
+        // RFC 6749 section 2.3.1: each part form-encoded before Base64.
+        var expected = Convert.ToBase64String(Encoding.UTF8.GetBytes("client-1:" + Uri.EscapeDataString(ProviderHarness.Secret).Replace("%20", "+", StringComparison.Ordinal)));
         Assert.That(request.Authorization, Is.EqualTo("Basic " + expected));
         Assert.That(request.Form.Keys, Is.EquivalentTo(new[] { "grant_type" }));
     }

@@ -44,8 +44,23 @@ public class TokenRequestSettingsTests
         using var request = TokenRequestSettings.From("", Options(o => o.ClientAuthentication = RapidSosClientAuthentication.BasicHeader)).CreateRequest();
 
         Assert.That(request.Headers.Authorization!.Scheme, Is.EqualTo("Basic"));
-        Assert.That(Encoding.UTF8.GetString(Convert.FromBase64String(request.Headers.Authorization.Parameter!)), Is.EqualTo("client-1:s3cr=t&+ é"));
         Assert.That(await request.Content!.ReadAsStringAsync(), Is.EqualTo("grant_type=client_credentials"));
+    }
+
+    [Test]
+    public void CreateRequest_BasicHeader_FormEncodesIdAndSecretBeforeBase64AsRfc6749Says()
+    {
+        // RFC 6749 section 2.3.1: an OAuth2 server decodes both parts as application/x-www-form-urlencoded, so a raw
+        // '+' would reach it as a space and a raw ':' in the id would split the pair in the wrong place.
+        using var request = TokenRequestSettings.From("", Options(o =>
+        {
+            o.ClientId = "agency:7 +1";
+            o.ClientSecret = "a+b%c d&e=f:g/h\"ü😀";
+            o.ClientAuthentication = RapidSosClientAuthentication.BasicHeader;
+        })).CreateRequest();
+
+        var expected = "agency%3A7+%2B1:a%2Bb%25c+d%26e%3Df%3Ag%2Fh%22%C3%BC%F0%9F%98%80";
+        Assert.That(request.Headers.Authorization!.Parameter, Is.EqualTo(Convert.ToBase64String(Encoding.ASCII.GetBytes(expected))));
     }
 
     [Test]
@@ -75,7 +90,7 @@ public class TokenRequestSettingsTests
     }
 
     [Test]
-    public void Secrets_HoldSecretAndPasswordForScrubbing()
+    public void Scrubber_MasksSecretAndPassword()
     {
         var settings = TokenRequestSettings.From("", Options(o =>
         {
@@ -84,6 +99,6 @@ public class TokenRequestSettingsTests
             o.Password = "pw";
         }));
 
-        Assert.That(settings.Secrets, Is.EquivalentTo(new[] { "s3cr=t&+ é", "pw" }));
+        Assert.That(settings.Scrubber.Scrub("s3cr=t&+ é and pw"), Is.EqualTo("*** and ***"));
     }
 }
