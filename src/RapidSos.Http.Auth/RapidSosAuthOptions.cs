@@ -106,9 +106,11 @@ public sealed class RapidSosAuthOptions
     /// Returns a description of the registration that names the client and endpoint but never the secret or
     /// the password.
     /// </summary>
-    /// <returns>A description safe to log.</returns>
+    /// <returns>A description safe to log: URLs are shown without user information, query or fragment.</returns>
     public override string ToString() =>
-        $"RapidSosAuthOptions {{ BaseAddress = {BaseAddress}, TokenEndpoint = {TokenEndpoint}, GrantType = {GrantType}, " +
+        $"RapidSosAuthOptions {{ BaseAddress = {Show(BaseAddress)}, TokenEndpoint = {Show(TokenEndpoint)}, GrantType = {GrantType}, " +
         $"ClientId = {ClientId}, ClientSecret = {(string.IsNullOrEmpty(ClientSecret) ? "(not set)" : "***")}, " +
         $"Username = {Username}, Password = {(string.IsNullOrEmpty(Password) ? "(not set)" : "***")}, Scope = {Scope} }}";
+
+    private static Uri? Show(Uri? uri) => uri is null ? null : Internal.DisplayUri.Of(uri);
 }

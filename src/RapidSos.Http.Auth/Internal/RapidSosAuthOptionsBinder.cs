@@ -17,6 +17,10 @@ internal static class RapidSosAuthOptionsBinder
         void Bad(string key, string value, string expected) =>
             options.BindingErrors.Add($"Configuration value '{PathOf(key)}' = '{value}' is not {expected}.");
 
+        // A URL may carry credentials in its user information or query: shown without them, never as configured.
+        void BadUri(string key, string value) =>
+            options.BindingErrors.Add($"Configuration value '{PathOf(key)}' = '{DisplayUri.OfText(value)}' is not an absolute http(s) URI.");
+
         if (Value(nameof(options.BaseAddress)) is { } baseAddress)
         {
             if (TryParseHttpUri(baseAddress, out var uri))
@@ -25,7 +29,7 @@ internal static class RapidSosAuthOptionsBinder
             }
             else
             {
-                Bad(nameof(options.BaseAddress), baseAddress, "an absolute http(s) URI");
+                BadUri(nameof(options.BaseAddress), baseAddress);
             }
         }
 
@@ -37,7 +41,7 @@ internal static class RapidSosAuthOptionsBinder
             }
             else
             {
-                Bad(nameof(options.TokenEndpoint), tokenEndpoint, "an absolute http(s) URI");
+                BadUri(nameof(options.TokenEndpoint), tokenEndpoint);
             }
         }
 
@@ -121,7 +125,7 @@ internal static class RapidSosAuthOptionsBinder
             }
             else
             {
-                options.BindingErrors.Add($"Configuration value '{child.Path}' = '{origin}' is not an absolute http(s) URI.");
+                options.BindingErrors.Add($"Configuration value '{child.Path}' = '{DisplayUri.OfText(origin)}' is not an absolute http(s) URI.");
             }
         }
     }

@@ -58,10 +58,6 @@ internal sealed class RapidSosAuthOptionsValidator : IValidateOptions<RapidSosAu
         {
             Fail(nameof(options.ClientId), "contains a control character");
         }
-        else if (options.ClientAuthentication == RapidSosClientAuthentication.BasicHeader && options.ClientId.Contains(':', StringComparison.Ordinal))
-        {
-            Fail(nameof(options.ClientId), "contains ':', which HTTP Basic client authentication cannot carry; use FormFields");
-        }
 
         if (string.IsNullOrWhiteSpace(options.ClientSecret))
         {
@@ -117,11 +113,11 @@ internal sealed class RapidSosAuthOptionsValidator : IValidateOptions<RapidSosAu
     {
         if (!address.IsAbsoluteUri)
         {
-            fail(option, $"must be an absolute URI, not '{address.OriginalString}'");
+            fail(option, $"must be an absolute URI, not '{DisplayUri.OfText(address.OriginalString)}'");
             return;
         }
 
-        var shown = DisplayUri.Of(address);
+        var shown = DisplayUri.OfText(address.OriginalString);
         if (address.Scheme != Uri.UriSchemeHttps && !(address.Scheme == Uri.UriSchemeHttp && address.IsLoopback))
         {
             fail(option, $"must use https (plain http is allowed only for loopback hosts), not '{shown}'");
@@ -129,7 +125,7 @@ internal sealed class RapidSosAuthOptionsValidator : IValidateOptions<RapidSosAu
 
         if (!string.IsNullOrEmpty(address.UserInfo))
         {
-            fail(option, $"must not contain user information; set ClientId and ClientSecret instead ('{shown}')");
+            fail(option, $"must not contain user information (a user name or password before '@'; not shown here); set ClientId and ClientSecret instead ('{shown}')");
         }
 
         if (!string.IsNullOrEmpty(address.Query) || !string.IsNullOrEmpty(address.Fragment))

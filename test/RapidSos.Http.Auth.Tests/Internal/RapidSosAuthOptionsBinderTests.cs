@@ -8,6 +8,28 @@ public class RapidSosAuthOptionsBinderTests
     private static IReadOnlyList<string> Failures(RapidSosAuthOptions options, string name = "") =>
         new RapidSosAuthOptionsValidator().Validate(name, options).Failures?.ToList() ?? [];
 
+    [TestCase("htps://client:topsecret@api.rapidsos.com/oauth/token", "'htps://***@api.rapidsos.com/oauth/token'")]
+    [TestCase("client:topsecret@api.rapidsos.com", "'***@api.rapidsos.com'")]
+    [TestCase("ftp://client:topsecret@api.rapidsos.com\\x", "'ftp://***@api.rapidsos.com\\x'")]
+    [TestCase("ftp://api.rapidsos.com/?client_secret=topsecret", "'ftp://api.rapidsos.com/'")]
+    [TestCase("not a uri #topsecret", "'not a uri '")]
+    public void Bind_BadUrl_IsShownWithoutUserInfoOrQuery(string configured, string shown)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["RapidSos:BaseAddress"] = configured,
+            ["RapidSos:TokenEndpoint"] = configured,
+            ["RapidSos:AdditionalOrigins:0"] = configured,
+        }).Build();
+        var options = new RapidSosAuthOptions { ClientId = "id", ClientSecret = "s" };
+
+        RapidSosAuthOptionsBinder.Bind(configuration.GetSection("RapidSos"), options);
+        var failures = string.Join("\n", Failures(options));
+
+        Assert.That(failures, Does.Contain("'RapidSos:BaseAddress' = " + shown).And.Contain("'RapidSos:TokenEndpoint' = " + shown).And.Contain("'RapidSos:AdditionalOrigins:0' = " + shown));
+        Assert.That(failures, Does.Not.Contain("topsecret").And.Not.Contain("top secret"));
+    }
+
     [Test]
     public void Bind_EveryBadValue_IsNamedWithItsPath()
     {

@@ -73,9 +73,29 @@ public class RapidSosAuthOptionsValidatorTests
     }
 
     [Test]
-    public void Validate_BasicHeaderWithColonInClientId_IsRefused() =>
-        Assert.That(Failures(Valid().With(o => { o.ClientId = "a:b"; o.ClientAuthentication = RapidSosClientAuthentication.BasicHeader; })),
-            Has.Some.Contains("ClientId contains ':'"));
+    public void Validate_BasicHeaderWithColonInClientId_IsAllowedSinceTheIdIsFormEncoded() =>
+        Assert.That(Failures(Valid().With(o => { o.ClientId = "a:b"; o.ClientAuthentication = RapidSosClientAuthentication.BasicHeader; })), Is.Empty);
+
+    [TestCase("BaseAddress")]
+    [TestCase("TokenEndpoint")]
+    [TestCase("AdditionalOrigins")]
+    public void Validate_UserInfoInAnAddress_IsRefusedWithoutRepeatingIt(string option)
+    {
+        var address = new Uri("https://client:topsecret@api.rapidsos.com/oauth/token");
+
+        var failures = Failures(Valid().With(o =>
+        {
+            switch (option)
+            {
+                case "BaseAddress": o.BaseAddress = address; break;
+                case "TokenEndpoint": o.TokenEndpoint = address; break;
+                default: o.AdditionalOrigins.Add(address); break;
+            }
+        }));
+
+        Assert.That(failures, Has.Some.Contains("must not contain user information"));
+        Assert.That(string.Join("\n", failures), Does.Not.Contain("topsecret").And.Not.Contain("client:"));
+    }
 
     [Test]
     public void Validate_Failures_NeverContainSecrets()
