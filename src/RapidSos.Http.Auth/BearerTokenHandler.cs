@@ -28,7 +28,7 @@ namespace RapidSos.Http.Auth;
 public class BearerTokenHandler : DelegatingHandler
 {
     private readonly ITokenProvider _tokenProvider;
-    private readonly AllowedOrigins _origins;
+    private readonly RegistrationOrigins _origins;
     private readonly bool _retryOnUnauthorized;
     private readonly TokenTelemetry _telemetry;
     private readonly string _registration;
@@ -39,17 +39,17 @@ public class BearerTokenHandler : DelegatingHandler
     /// </summary>
     /// <param name="tokenProvider">Where tokens come from.</param>
     /// <param name="options">The registration's options: its base address, additional origins and whether a 401 is retried.
-    /// They are read once, here.</param>
+    /// They are read once, here (a handler from <c>AddRapidSosBearerToken</c> or the default registration follows reloaded options instead).</param>
     /// <param name="logger">Where the 401 retries are logged; none when <see langword="null"/>.</param>
     /// <exception cref="ArgumentNullException"><paramref name="tokenProvider"/> or <paramref name="options"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException"><see cref="RapidSosAuthOptions.BaseAddress"/> or an additional origin is missing, not absolute,
     /// or plain http to a host other than loopback.</exception>
     public BearerTokenHandler(ITokenProvider tokenProvider, RapidSosAuthOptions options, ILogger<BearerTokenHandler>? logger = null)
-        : this(tokenProvider, options, logger, registration: string.Empty, metrics: null)
+        : this(tokenProvider, options, FixedOrigins(options), logger, registration: string.Empty, metrics: null)
     {
     }
 
-    internal BearerTokenHandler(ITokenProvider tokenProvider, RapidSosAuthOptions options, ILogger? logger, string registration, RapidSosAuthMetrics? metrics)
+    internal BearerTokenHandler(ITokenProvider tokenProvider, RapidSosAuthOptions options, RegistrationOrigins origins, ILogger? logger, string registration, RapidSosAuthMetrics? metrics)
     {
         ArgumentNullException.ThrowIfNull(tokenProvider);
         ArgumentNullException.ThrowIfNull(options);
@@ -58,8 +58,7 @@ public class BearerTokenHandler : DelegatingHandler
         _retryOnUnauthorized = options.RetryOnUnauthorized;
         _telemetry = new TokenTelemetry(logger, metrics);
         _registration = registration;
-
-        _origins = AllowedOrigins.From(options);
+        _origins = origins;
     }
 
     /// <inheritdoc />
@@ -68,6 +67,13 @@ public class BearerTokenHandler : DelegatingHandler
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (request is TokenEndpointRequest)
+        {
+            // The library's own token request, on a back channel this handler was attached to as well (say by
+            // ConfigureHttpClientDefaults): authenticating it would wait for the very token it asks for.
+            return base.SendAsync(request, cancellationToken);
+        }
+
         EnsureAllowedOrigin(request);
 
         var tokenTask = _tokenProvider.GetTokenAsync(cancellationToken);
@@ -99,6 +105,11 @@ public class BearerTokenHandler : DelegatingHandler
     protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (request is TokenEndpointRequest)
+        {
+            return base.Send(request, cancellationToken);
+        }
+
         EnsureAllowedOrigin(request);
 
         var token = GetTokenSync(cancellationToken);
@@ -282,7 +293,7 @@ public class BearerTokenHandler : DelegatingHandler
     /// wherever a redirect led is returned as it is instead of earning that host a fresh token.
     /// </summary>
     private AccessToken? RejectedToken(HttpRequestMessage request) =>
-        request.Headers.Authorization is BearerHeaderValue sent && request.RequestUri is { } uri && _origins.Matches(uri) ? sent.Token : null;
+        request.Headers.Authorization is BearerHeaderValue sent && request.RequestUri is { } uri && _origins.Current.Matches(uri) ? sent.Token : null;
 
     /// <summary>
     /// On every request, so only the check is inlined: <see cref="AllowedOrigins.Matches"/> is false for a relative
@@ -291,7 +302,7 @@ public class BearerTokenHandler : DelegatingHandler
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void EnsureAllowedOrigin(HttpRequestMessage request)
     {
-        if (request.RequestUri is not { } uri || !_origins.Matches(uri))
+        if (request.RequestUri is not { } uri || !_origins.Current.Matches(uri))
         {
             ThrowNotAllowed(request);
         }
@@ -308,9 +319,16 @@ public class BearerTokenHandler : DelegatingHandler
         }
 
         throw new InvalidOperationException(
-            $"The request to {OriginOf(request)} was not sent: the RapidSOS bearer token is sent only to {_origins.Describe()}. " +
+            $"The request to {OriginOf(request)} was not sent: the RapidSOS bearer token is sent only to {_origins.Current.Describe()}. " +
             $"Add the origin to {nameof(RapidSosAuthOptions)}.{nameof(RapidSosAuthOptions.AdditionalOrigins)} if it is a RapidSOS API.");
     }
 
     private static string OriginOf(HttpRequestMessage request) => TokenTelemetry.OriginOf(request);
+
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is <see langword="null"/>.</exception>
+    private static RegistrationOrigins FixedOrigins(RapidSosAuthOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new RegistrationOrigins(AllowedOrigins.From(options));
+    }
 }

@@ -124,6 +124,8 @@ public static class RapidSosAuthenticationServiceCollectionExtensions
             sp.GetRequiredService<TokenLifecycleStore>(),
             sp.GetRequiredService<TokenTelemetry>()));
 
+        services.TryAddKeyedSingleton(name, static (sp, key) => new RegistrationOrigins((string)key!, sp.GetRequiredService<RapidSosOptionsChanges>()));
+
         if (name == Options.Options.DefaultName)
         {
             services.TryAddSingleton(static sp => sp.GetRequiredKeyedService<ITokenProvider>(Options.Options.DefaultName));

@@ -38,6 +38,7 @@ public static class RapidSosBearerTokenHttpClientBuilderExtensions
                 ? "No default RapidSOS registration exists. Call services.AddRapidSosAuthentication(options => ...) before adding BearerTokenHandler to a client."
                 : $"No RapidSOS registration named '{name}' exists. Call services.AddRapidSosAuthentication(\"{name}\", options => ...) before AddRapidSosBearerToken(\"{name}\").");
         var options = services.GetRequiredService<IOptionsMonitor<RapidSosAuthOptions>>().Get(name);
-        return new BearerTokenHandler(provider, options, services.GetService<ILogger<BearerTokenHandler>>(), name, services.GetService<RapidSosAuthMetrics>());
+        var origins = services.GetRequiredKeyedService<RegistrationOrigins>(name);
+        return new BearerTokenHandler(provider, options, origins, services.GetService<ILogger<BearerTokenHandler>>(), name, services.GetService<RapidSosAuthMetrics>());
     }
 }

@@ -118,7 +118,13 @@ internal sealed class AllowedOrigins
             if (uri.Scheme != Uri.UriSchemeHttps && !(uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback))
             {
                 throw new ArgumentException(
-                    $"{nameof(RapidSosAuthOptions)}.{option} must use https (plain http is allowed only for loopback hosts), not '{uri.GetLeftPart(UriPartial.Authority)}'.", option);
+                    $"{nameof(RapidSosAuthOptions)}.{option} must use https (plain http is allowed only for loopback hosts), not '{uri.GetComponents(UriComponents.SchemeAndServer, UriFormat.UriEscaped)}'.", option);
+            }
+
+            if (uri.UserInfo.Length > 0)
+            {
+                throw new ArgumentException(
+                    $"{nameof(RapidSosAuthOptions)}.{option} must not contain user information (not shown here), '{uri.GetComponents(UriComponents.SchemeAndServer, UriFormat.UriEscaped)}'.", option);
             }
 
             return new Origin(uri.Scheme, uri.Host, uri.Port);

@@ -92,7 +92,7 @@ internal sealed class TokenRequestSettings
 
     public HttpRequestMessage CreateRequest()
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, Endpoint)
+        var request = new TokenEndpointRequest(Endpoint)
         {
             // FormUrlEncodedContent escapes every value per application/x-www-form-urlencoded (UTF-8, '+' for space).
             Content = new FormUrlEncodedContent(_form),

@@ -36,6 +36,23 @@ public class RapidSosOptionsChangesTests
     }
 
     [Test]
+    public void Dispatch_TwoListenersOfOneRegistration_BothHearAndEachUnsubscribesAlone()
+    {
+        // The token provider and the allowed origins of one registration both follow its options.
+        var (monitor, raise) = Monitor();
+        using var changes = new RapidSosOptionsChanges(monitor.Object);
+        var heard = new List<string>();
+        var provider = changes.Subscribe("a", _ => heard.Add("provider"));
+        using var origins = changes.Subscribe("a", _ => heard.Add("origins"));
+
+        raise(new RapidSosAuthOptions(), "a");
+        provider.Dispose();
+        raise(new RapidSosAuthOptions(), "a");
+
+        Assert.That(heard, Is.EqualTo(new[] { "provider", "origins", "origins" }));
+    }
+
+    [Test]
     public void Subscribe_Disposed_ListenerNoLongerHears()
     {
         var (monitor, raise) = Monitor();
