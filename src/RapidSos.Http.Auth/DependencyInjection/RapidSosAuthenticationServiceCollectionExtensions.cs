@@ -20,6 +20,14 @@ public static class RapidSosAuthenticationServiceCollectionExtensions
     /// Adds the default RapidSOS registration, configured in code. Use it with
     /// <c>.AddHttpMessageHandler&lt;BearerTokenHandler&gt;()</c> or <c>.AddRapidSosBearerToken()</c>.
     /// </summary>
+    /// <remarks>
+    /// <paramref name="configure"/> runs once, when the options are first read: options set this way do not change,
+    /// so a secret rotated elsewhere is not seen. To rotate, bind to configuration with the
+    /// <see cref="AddRapidSosAuthentication(IServiceCollection, IConfiguration)"/> overload (reloaded with it), or
+    /// register an <see cref="IOptionsChangeTokenSource{TOptions}"/> of <see cref="RapidSosAuthOptions"/> for the
+    /// registration's name: each time its token fires, <paramref name="configure"/> runs again (reading the vault,
+    /// say) and the new credentials take effect at the next token request.
+    /// </remarks>
     /// <param name="services">The service collection.</param>
     /// <param name="configure">Sets the options: at least <see cref="RapidSosAuthOptions.ClientId"/> and <see cref="RapidSosAuthOptions.ClientSecret"/>.</param>
     /// <returns><paramref name="services"/>, for chaining.</returns>
@@ -44,6 +52,11 @@ public static class RapidSosAuthenticationServiceCollectionExtensions
     /// in code. Attach it to a client with <c>.AddRapidSosBearerToken(name)</c>; its <see cref="ITokenProvider"/>
     /// is a keyed service under <paramref name="name"/>.
     /// </summary>
+    /// <remarks>
+    /// <paramref name="configure"/> runs once, unless an <see cref="IOptionsChangeTokenSource{TOptions}"/> of
+    /// <see cref="RapidSosAuthOptions"/> for <paramref name="name"/> says the options changed: see
+    /// <see cref="AddRapidSosAuthentication(IServiceCollection, Action{RapidSosAuthOptions})"/>.
+    /// </remarks>
     /// <param name="services">The service collection.</param>
     /// <param name="name">The registration's name.</param>
     /// <param name="configure">Sets the options.</param>
