@@ -26,7 +26,7 @@ internal sealed class CredentialHeaderRedaction : IPostConfigureOptions<HttpClie
         var previous = options.ShouldRedactHeaderValue;
 
         // The credential test comes first, so a predicate of the application's that throws is never asked about them.
-        options.ShouldRedactHeaderValue = header => IsCredentialHeader(header) || previous(header);
+        options.ShouldRedactHeaderValue = previous is null ? IsCredentialHeader : header => IsCredentialHeader(header) || previous(header);
     }
 
     private static bool IsCredentialHeader(string header) =>
