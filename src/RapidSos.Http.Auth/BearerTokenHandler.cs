@@ -1,6 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Net;
-using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using RapidSos.Http.Auth.Internal;
@@ -77,7 +76,7 @@ public class BearerTokenHandler : DelegatingHandler
         EnsureAllowedOrigin(request);
 
         var tokenTask = _tokenProvider.GetTokenAsync(cancellationToken);
-        if (!tokenTask.IsCompletedSuccessfully || (_retryOnUnauthorized && MustBuffer(request.Content)))
+        if (!tokenTask.IsCompletedSuccessfully || (_retryOnUnauthorized && ReplayableContent.MustBuffer(request.Content)))
         {
             return SendSlowAsync(request, tokenTask, cancellationToken);
         }
@@ -113,10 +112,10 @@ public class BearerTokenHandler : DelegatingHandler
         EnsureAllowedOrigin(request);
 
         var token = GetTokenSync(cancellationToken);
-        if (_retryOnUnauthorized && MustBuffer(request.Content))
+        if (_retryOnUnauthorized && ReplayableContent.MustBuffer(request.Content))
         {
             _telemetry.BufferingRequestContent(request);
-            request.Content = BufferSync(request.Content!, cancellationToken);
+            request.Content = ReplayableContent.BufferSync(request.Content!, cancellationToken);
         }
 
         request.Headers.Authorization = token.HeaderValue;
@@ -151,27 +150,6 @@ public class BearerTokenHandler : DelegatingHandler
         return tokenTask.IsCompletedSuccessfully ? tokenTask.Result : tokenTask.AsTask().GetAwaiter().GetResult();
     }
 
-    /// <summary>
-    /// Reads a content that can be sent only once into memory, synchronously, and returns a replacement that can
-    /// be sent any number of times, with the same headers. (HttpContent has no synchronous LoadIntoBuffer.)
-    /// </summary>
-    private static ByteArrayContent BufferSync(HttpContent content, CancellationToken cancellationToken)
-    {
-        using var buffer = new MemoryStream();
-        content.CopyTo(buffer, context: null, cancellationToken);
-        var replacement = new ByteArrayContent(buffer.GetBuffer(), 0, (int)buffer.Length);
-        foreach (var header in content.Headers)
-        {
-            if (!string.Equals(header.Key, "Content-Length", StringComparison.OrdinalIgnoreCase))
-            {
-                replacement.Headers.TryAddWithoutValidation(header.Key, header.Value);
-            }
-        }
-
-        content.Dispose();
-        return replacement;
-    }
-
     private async Task<HttpResponseMessage> AwaitResponseAsync(HttpRequestMessage request, Task<HttpResponseMessage> responseTask, CancellationToken cancellationToken)
     {
         // The rejected token is read back from the request rather than carried across the await: the continuation
@@ -187,15 +165,11 @@ public class BearerTokenHandler : DelegatingHandler
         // No token, no request: sending it bare would only earn a confusing 401.
         var token = await tokenTask.ConfigureAwait(false);
 
-        if (_retryOnUnauthorized && MustBuffer(request.Content))
+        if (_retryOnUnauthorized && ReplayableContent.MustBuffer(request.Content))
         {
-            // The first send consumes a stream that cannot be rewound; buffer it so a retry sends the same bytes.
+            // The first send may consume what cannot be read again (a stream, an async stream); buffer it so a retry sends the same bytes.
             _telemetry.BufferingRequestContent(request);
-#if NET9_0_OR_GREATER
-            await request.Content!.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
-#else
-            await request.Content!.LoadIntoBufferAsync().ConfigureAwait(false);
-#endif
+            await ReplayableContent.BufferAsync(request.Content!, cancellationToken).ConfigureAwait(false);
         }
 
         request.Headers.Authorization = token.HeaderValue;
@@ -255,35 +229,6 @@ public class BearerTokenHandler : DelegatingHandler
         }
 
         return response;
-    }
-
-    /// <summary>
-    /// Whether <paramref name="content"/> must be buffered before the first send so that a retry can send it
-    /// again. Contents that serialise from memory (strings, bytes, forms, JSON values) can be sent any number
-    /// of times; a stream or a custom content may be read only once.
-    /// </summary>
-    private static bool MustBuffer(HttpContent? content)
-    {
-        switch (content)
-        {
-            case null:
-            case ByteArrayContent: // StringContent and FormUrlEncodedContent too.
-            case ReadOnlyMemoryContent:
-            case JsonContent:
-                return false;
-            case MultipartContent multipart:
-                foreach (var part in multipart)
-                {
-                    if (MustBuffer(part))
-                    {
-                        return true;
-                    }
-                }
-
-                return false;
-            default:
-                return true;
-        }
     }
 
     /// <summary>
