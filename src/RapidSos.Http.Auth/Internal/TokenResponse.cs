@@ -49,7 +49,8 @@ internal static class TokenResponseParser
         }
         catch (JsonException ex)
         {
-            throw Invalid(endpoint, $"it is not a valid token response ({DescribeJsonError(ex)})", ex);
+            // Not attached as the inner exception: its message quotes the path, which can hold the body's text.
+            throw Invalid(endpoint, $"it is not a valid token response ({DescribeJsonError(ex)})");
         }
 
         if (response is null)

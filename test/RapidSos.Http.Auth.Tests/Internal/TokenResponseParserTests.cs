@@ -109,6 +109,17 @@ public class TokenResponseParserTests
         await Task.CompletedTask;
     }
 
+    [TestCase("""{"request":{"client_secret_Zz9q8":tru}}""")]
+    [TestCase("""{"Zz9q8":[1,}""")]
+    [TestCase("""{"access_token":"t","expires_in":"Zz9q8"}""")]
+    public void Parse_MalformedBodyEchoingTheRequest_NeitherMessageNorToStringQuotesIt(string json)
+    {
+        var ex = Assert.Throws<RapidSosAuthenticationException>(() => Parse(json));
+
+        Assert.That(ex!.ToString(), Does.Not.Contain("Zz9q8"));
+        Assert.That(ex.Message, Does.Contain("malformed JSON at line 1").Or.Contain("unexpected value at $.expires_in"));
+    }
+
     [Test]
     public void Parse_DeepNesting_ThrowsAuthenticationException()
     {
