@@ -1,16 +1,5 @@
 namespace RapidSos.Http.Auth.Tests.Helpers;
 
-/// <summary>
-/// A request or response body that can be read only once and has no length, like a network or pipe stream:
-/// StreamContent cannot rewind it, so a resend must come from a buffer.
-/// </summary>
-internal sealed class ReadOnceStream(byte[] data) : MemoryStream(data, writable: false)
-{
-    public override bool CanSeek => false;
-
-    public override long Length => throw new NotSupportedException();
-}
-
 /// <summary>A body that never ends: for testing that readers stop at their cap.</summary>
 internal sealed class EndlessStream : Stream
 {

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using RapidSos.Http.Auth.Testing;
-using RapidSos.Http.Auth.Tests.Helpers;
 
 namespace RapidSos.Http.Auth.Tests.Integration;
 
