@@ -167,9 +167,10 @@ public sealed class EmulatorFault
     public static EmulatorFault MalformedJson() => Respond(GatewayResponse.Json(200, ResponseBodies.Truncated), "MalformedJson()");
 
     /// <summary>
-    /// Drops the connection without answering. Over Kestrel the connection is aborted; through the in-memory handler
-    /// the request throws an <see cref="HttpRequestException"/> whose inner exception is an <see cref="IOException"/>,
-    /// as <see cref="SocketsHttpHandler"/> reports a reset connection.
+    /// Drops the connection without answering. Over Kestrel the connection is aborted; the in-memory handler throws
+    /// what <see cref="SocketsHttpHandler"/> then throws, so in both forms the request fails with an
+    /// <see cref="HttpRequestException"/> over an <see cref="IOException"/> over a <see cref="System.Net.Sockets.SocketException"/>
+    /// whose error is <see cref="System.Net.Sockets.SocketError.ConnectionReset"/>.
     /// </summary>
     /// <returns>The fault.</returns>
     public static EmulatorFault ConnectionReset() => new(FaultKind.ConnectionReset, null, TimeSpan.Zero, TimeSpan.Zero, "ConnectionReset()");

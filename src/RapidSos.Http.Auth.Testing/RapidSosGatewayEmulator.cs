@@ -12,7 +12,11 @@ namespace RapidSos.Http.Auth.Testing;
 /// <para>
 /// Two forms share one request-processing core and so behave the same: <see cref="StartAsync"/> listens on a free
 /// loopback port with Kestrel, for clients that must use real sockets; <see cref="CreateInMemory"/> opens no socket
-/// and serves requests through <see cref="CreateHandler"/>.
+/// and serves requests through <see cref="CreateHandler"/>. The in-memory handler also reproduces what
+/// <see cref="SocketsHttpHandler"/> does to a request on its way to a socket: it reads the request content once,
+/// without buffering it, so a content that cannot be sent twice fails the second time; it records the framing
+/// headers the wire would carry; and it fails with the same exceptions as the Kestrel form for a reset connection,
+/// a stopped emulator or a content whose length is wrong.
 /// </para>
 /// <para>Endpoints, relative to <see cref="BaseAddress"/>:</para>
 /// <list type="bullet">
@@ -194,9 +198,10 @@ public sealed class RapidSosGatewayEmulator : IAsyncDisposable, IDisposable
     }
 
     /// <summary>
-    /// Creates a handler that reaches this emulator: for the in-memory form, one that serves requests in-process
-    /// (a reset connection then surfaces as <see cref="HttpRequestException"/>); for the Kestrel form, a plain
-    /// <see cref="SocketsHttpHandler"/> without proxy, cookies or redirects. The caller owns and disposes it.
+    /// Creates a handler that reaches this emulator: for the in-memory form, one that serves requests in-process and
+    /// fails as <see cref="SocketsHttpHandler"/> would (an <see cref="HttpRequestException"/> for a reset connection, a
+    /// content sent twice or an emulator disposed since); for the Kestrel form, a plain <see cref="SocketsHttpHandler"/>
+    /// without proxy, cookies or redirects. The caller owns and disposes it.
     /// </summary>
     /// <returns>A new handler.</returns>
     /// <exception cref="ObjectDisposedException">The emulator is disposed.</exception>
@@ -278,7 +283,11 @@ public sealed class RapidSosGatewayEmulator : IAsyncDisposable, IDisposable
     /// </summary>
     public void ResetRecords() => _core.Recorder.Reset();
 
-    /// <summary>Stops the emulator: pending latencies and stalls end, and the Kestrel form stops listening.</summary>
+    /// <summary>
+    /// Stops the emulator: requests waiting in a latency or stall fail as on a reset connection, and later requests fail
+    /// as on a refused one (<see cref="HttpRequestException"/> with <see cref="HttpRequestError.ConnectionError"/>), in
+    /// both forms; the Kestrel form stops listening.
+    /// </summary>
     /// <returns>A task that completes when the emulator has stopped.</returns>
     public async ValueTask DisposeAsync()
     {
