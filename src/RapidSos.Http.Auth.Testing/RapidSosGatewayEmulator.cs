@@ -62,7 +62,11 @@ public sealed class RapidSosGatewayEmulator : IAsyncDisposable, IDisposable
         PasswordTokenEndpoint = new Uri(baseAddress, "oauth/v2/token");
     }
 
-    /// <summary>Gets the root of the emulated gateway, with a trailing slash, such as <c>http://127.0.0.1:49152/</c>.</summary>
+    /// <summary>
+    /// Gets the root of the emulated gateway, with a trailing slash: <c>http://127.0.0.1:49152/</c> (some free port) for
+    /// the Kestrel form, <see cref="RapidSosGatewayEmulatorOptions.InMemoryBaseAddress"/> (by default
+    /// <c>https://rapidsos-emulator.local/</c>) for the in-memory form. Either is a valid <c>RapidSosAuthOptions.BaseAddress</c>.
+    /// </summary>
     public Uri BaseAddress { get; }
 
     /// <summary>Gets the client-credentials token endpoint, <see cref="BaseAddress"/> + <c>oauth/token</c>.</summary>

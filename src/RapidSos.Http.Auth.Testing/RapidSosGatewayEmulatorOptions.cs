@@ -73,7 +73,14 @@ public sealed class RapidSosGatewayEmulatorOptions
     /// <value>The default is <see langword="null"/>. The emulator itself never logs, and never logs a request.</value>
     public ILoggerFactory? LoggerFactory { get; set; }
 
-    /// <summary>Gets or sets the <see cref="RapidSosGatewayEmulator.BaseAddress"/> of an in-memory emulator; it must be absolute.</summary>
-    /// <value>The default is <c>http://rapidsos-emulator.local/</c>. Kestrel emulators use their loopback address instead.</value>
-    public Uri InMemoryBaseAddress { get; set; } = new("http://rapidsos-emulator.local/");
+    /// <summary>
+    /// Gets or sets the <see cref="RapidSosGatewayEmulator.BaseAddress"/> of an in-memory emulator; it must be absolute.
+    /// The in-memory handler serves any scheme and host without TLS or DNS, so the address only has to satisfy the
+    /// code under test: RapidSos.Http.Auth sends tokens over https, or plain http to a loopback host only.
+    /// </summary>
+    /// <value>
+    /// The default is <c>https://rapidsos-emulator.local/</c>, which <c>RapidSosAuthOptions.BaseAddress</c> accepts as
+    /// it is. Kestrel emulators use their loopback address, <c>http://127.0.0.1:port/</c>, instead.
+    /// </value>
+    public Uri InMemoryBaseAddress { get; set; } = new("https://rapidsos-emulator.local/");
 }

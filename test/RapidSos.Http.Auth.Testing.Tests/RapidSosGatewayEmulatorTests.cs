@@ -48,16 +48,17 @@ public sealed class RapidSosGatewayEmulatorTests
     }
 
     [Test]
-    public void CreateInMemory_Defaults_UsesLocalBaseAddress()
+    public void CreateInMemory_Defaults_UsesLocalHttpsBaseAddress()
     {
         using var emulator = RapidSosGatewayEmulator.CreateInMemory();
 
         Assert.Multiple(() =>
         {
             Assert.That(emulator.IsInMemory, Is.True);
-            Assert.That(emulator.BaseAddress, Is.EqualTo(new Uri("http://rapidsos-emulator.local/")));
-            Assert.That(emulator.TokenEndpoint, Is.EqualTo(new Uri("http://rapidsos-emulator.local/oauth/token")));
-            Assert.That(emulator.PasswordTokenEndpoint, Is.EqualTo(new Uri("http://rapidsos-emulator.local/oauth/v2/token")));
+            Assert.That(emulator.BaseAddress, Is.EqualTo(new Uri("https://rapidsos-emulator.local/")));
+            Assert.That(emulator.TokenEndpoint, Is.EqualTo(new Uri("https://rapidsos-emulator.local/oauth/token")));
+            Assert.That(emulator.PasswordTokenEndpoint, Is.EqualTo(new Uri("https://rapidsos-emulator.local/oauth/v2/token")));
+            Assert.That(emulator.ToString(), Does.Contain("in memory").And.Contain("https://rapidsos-emulator.local/"));
         });
     }
 

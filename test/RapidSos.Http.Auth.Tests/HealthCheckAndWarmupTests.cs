@@ -76,8 +76,7 @@ public class HealthCheckAndWarmupTests
         var builder = Host.CreateApplicationBuilder();
         builder.Services.AddRapidSosAuthentication(o =>
         {
-            o.BaseAddress = new Uri("https://api.test.example/");
-            o.TokenEndpoint = new Uri("https://api.test.example/oauth/token");
+            o.BaseAddress = gateway.BaseAddress;
             o.ClientId = "emulator-client";
             o.ClientSecret = secret;
             o.AcquireTokenOnStart = acquireOnStart;

@@ -6,7 +6,7 @@ using RapidSos.Http.Auth.Testing;
 
 namespace ReadmeExamples;
 
-/// <summary>The README's "Testing your RapidSOS client" example, verbatim, so it keeps compiling and passing.</summary>
+/// <summary>The README's "Testing your RapidSOS client" examples, verbatim, so they keep compiling and passing.</summary>
 public class ReadmeTestingExampleTests
 {
     [Test]
@@ -36,6 +36,27 @@ public class ReadmeTestingExampleTests
         gateway.EnqueueFault(EmulatorFault.TooManyRequests(TimeSpan.FromSeconds(1)));
         time.Advance(TimeSpan.FromHours(2));                        // both sides see the token expire
         Assert.ThrowsAsync<RapidSosAuthenticationException>(() => client.PingAsync());
+    }
+
+    [Test]
+    public async Task Ping_InMemoryGatewayWithDefaultAddress_PassesValidationAndSucceeds()
+    {
+        await using var gateway = RapidSosGatewayEmulator.CreateInMemory();
+        var services = new ServiceCollection();
+        services.AddRapidSosAuthentication(o =>
+        {
+            o.BaseAddress = gateway.BaseAddress;                        // https://rapidsos-emulator.local/
+            o.ClientId = "emulator-client";
+            o.ClientSecret = "emulator-secret";
+        });
+        services.AddHttpClient(RapidSosAuthDefaults.TokenClientName)    // token requests go to the emulator too
+            .ConfigurePrimaryHttpMessageHandler(gateway.CreateHandler);
+        services.AddHttpClient<EmergencyDataClient>(c => c.BaseAddress = gateway.BaseAddress)
+            .ConfigurePrimaryHttpMessageHandler(gateway.CreateHandler)
+            .AddHttpMessageHandler<BearerTokenHandler>();
+        await using var provider = services.BuildServiceProvider();
+
+        Assert.That(await provider.GetRequiredService<EmergencyDataClient>().PingAsync(), Is.EqualTo(HttpStatusCode.OK));
     }
 }
 

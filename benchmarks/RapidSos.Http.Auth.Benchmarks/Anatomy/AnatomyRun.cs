@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using RapidSos.Http.Auth.Benchmarks.HotPath;
 using RapidSos.Http.Auth.Benchmarks.Quick;
+using RapidSos.Http.Auth.Testing;
 
 namespace RapidSos.Http.Auth.Benchmarks.Anatomy;
 
@@ -31,7 +32,7 @@ internal static class AnatomyRun
     private static async Task RunTerminalAsync(TerminalCompletion completion, int rounds)
     {
         using var terminal = new CannedTerminal(completion);
-        using var gateway = HotPathGateway.Create();
+        using var gateway = RapidSosGatewayEmulator.CreateInMemory();
         var arms = new List<(string Name, Func<IServiceProvider, AccessToken, HttpMessageHandler> Create)>();
         void Arm(string name, Func<IServiceProvider, AccessToken, HttpMessageHandler>? create) => arms.Add((name, create!));
 

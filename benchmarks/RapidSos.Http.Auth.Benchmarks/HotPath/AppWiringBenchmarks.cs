@@ -63,7 +63,7 @@ public class AppWiringBenchmarks
     public void Setup()
     {
         _terminal = new CannedTerminal(Terminal);
-        _gateway = HotPathGateway.Create();
+        _gateway = RapidSosGatewayEmulator.CreateInMemory();
 
         // The floor's header is built from the token the cache will serve, once the cache is warm.
         AuthenticationHeaderValue? floorHeader = null;

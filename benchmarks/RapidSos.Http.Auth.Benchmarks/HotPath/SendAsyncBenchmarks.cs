@@ -33,7 +33,7 @@ public class SendAsyncBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _gateway = HotPathGateway.Create();
+        _gateway = RapidSosGatewayEmulator.CreateInMemory();
         _pipeline = AuthPipeline.Create(_gateway);
         var token = _pipeline.WarmAsync().GetAwaiter().GetResult();
 

@@ -14,7 +14,7 @@ public class TokenProviderBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _gateway = HotPathGateway.Create();
+        _gateway = RapidSosGatewayEmulator.CreateInMemory();
         _pipeline = AuthPipeline.Create(_gateway);
         _pipeline.WarmAsync().GetAwaiter().GetResult();
         _tokens = _pipeline.Tokens;
