@@ -45,8 +45,10 @@ public sealed class EmulatorRequest
     public string Query { get; }
 
     /// <summary>
-    /// Gets the request headers, content headers included, keyed case-insensitively. A header sent more than once
-    /// holds its values joined with <c>", "</c>. The <c>Authorization</c> header is recorded as sent: this is test data.
+    /// Gets the request headers, content headers included, keyed case-insensitively, with the framing headers the wire
+    /// carried in either form (<c>Content-Length</c>, or <c>Transfer-Encoding: chunked</c> for a body of unknown length)
+    /// and <c>Host</c>. A header sent more than once holds its values joined with <c>", "</c>. The <c>Authorization</c>
+    /// header is recorded as sent: this is test data.
     /// </summary>
     public IReadOnlyDictionary<string, string> Headers { get; }
 
