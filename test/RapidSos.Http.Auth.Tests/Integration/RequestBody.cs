@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Threading.Channels;
-using RapidSos.Http.Auth.Tests.Helpers;
 
 namespace RapidSos.Http.Auth.Tests.Integration;
 

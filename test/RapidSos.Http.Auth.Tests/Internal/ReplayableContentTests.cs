@@ -7,7 +7,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using RapidSos.Http.Auth.Internal;
-using RapidSos.Http.Auth.Tests.Helpers;
 
 namespace RapidSos.Http.Auth.Tests.Internal;
 
