@@ -28,6 +28,7 @@ public class BearerTokenHandler : DelegatingHandler
 {
     private readonly ITokenProvider _tokenProvider;
     private readonly RegistrationOrigins _origins;
+    private readonly CredentialSets? _credentials;
     private readonly bool _retryOnUnauthorized;
     private readonly TokenTelemetry _telemetry;
     private readonly string _registration;
@@ -44,11 +45,12 @@ public class BearerTokenHandler : DelegatingHandler
     /// <exception cref="ArgumentException"><see cref="RapidSosAuthOptions.BaseAddress"/> or an additional origin is missing, not absolute,
     /// or plain http to a host other than loopback.</exception>
     public BearerTokenHandler(ITokenProvider tokenProvider, RapidSosAuthOptions options, ILogger<BearerTokenHandler>? logger = null)
-        : this(tokenProvider, options, FixedOrigins(options), logger, registration: string.Empty, metrics: null)
+        : this(tokenProvider, options, FixedOrigins(options), credentials: null, logger, registration: string.Empty, metrics: null)
     {
     }
 
-    internal BearerTokenHandler(ITokenProvider tokenProvider, RapidSosAuthOptions options, RegistrationOrigins origins, ILogger? logger, string registration, RapidSosAuthMetrics? metrics)
+    internal BearerTokenHandler(
+        ITokenProvider tokenProvider, RapidSosAuthOptions options, RegistrationOrigins origins, CredentialSets? credentials, ILogger? logger, string registration, RapidSosAuthMetrics? metrics)
     {
         ArgumentNullException.ThrowIfNull(tokenProvider);
         ArgumentNullException.ThrowIfNull(options);
@@ -58,6 +60,7 @@ public class BearerTokenHandler : DelegatingHandler
         _telemetry = new TokenTelemetry(logger, metrics);
         _registration = registration;
         _origins = origins;
+        _credentials = credentials;
     }
 
     /// <inheritdoc />
@@ -75,23 +78,24 @@ public class BearerTokenHandler : DelegatingHandler
 
         EnsureAllowedOrigin(request);
 
-        var tokenTask = _tokenProvider.GetTokenAsync(cancellationToken);
-        if (!tokenTask.IsCompletedSuccessfully || (_retryOnUnauthorized && ReplayableContent.MustBuffer(request.Content)))
+        // Whose token: the request's own credential, else the registration's resolver's, else the registration's own.
+        if (_credentials is { } credentials)
         {
-            return SendSlowAsync(request, tokenTask, cancellationToken);
+            if (RequestCredential.Of(request) is { } credential)
+            {
+                return SendWith(request, credentials.For(credential), cancellationToken);
+            }
+
+            if (credentials.Resolver is { } resolver)
+            {
+                var resolving = resolver.ResolveAsync(request, cancellationToken);
+                return resolving.IsCompletedSuccessfully
+                    ? SendWith(request, ProviderFor(resolving.Result, credentials), cancellationToken)
+                    : SendResolvingAsync(request, resolving, credentials, cancellationToken);
+            }
         }
 
-        // Hot path: a cached token, nothing to buffer. No await unless the response is a 401 or still pending.
-        var token = tokenTask.Result;
-        request.Headers.Authorization = token.HeaderValue;
-        var responseTask = base.SendAsync(request, cancellationToken);
-        if (!_retryOnUnauthorized
-            || (responseTask.IsCompletedSuccessfully && responseTask.Result.StatusCode != HttpStatusCode.Unauthorized))
-        {
-            return responseTask;
-        }
-
-        return AwaitResponseAsync(request, responseTask, cancellationToken);
+        return SendWith(request, _tokenProvider, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -111,7 +115,21 @@ public class BearerTokenHandler : DelegatingHandler
 
         EnsureAllowedOrigin(request);
 
-        var token = GetTokenSync(cancellationToken);
+        var provider = _tokenProvider;
+        if (_credentials is { } credentials)
+        {
+            if (RequestCredential.Of(request) is { } credential)
+            {
+                provider = credentials.For(credential);
+            }
+            else if (credentials.Resolver is { } resolver)
+            {
+                var resolving = resolver.ResolveAsync(request, cancellationToken);
+                provider = ProviderFor(resolving.IsCompletedSuccessfully ? resolving.Result : resolving.AsTask().GetAwaiter().GetResult(), credentials);
+            }
+        }
+
+        var token = GetTokenSync(provider, cancellationToken);
         if (_retryOnUnauthorized && ReplayableContent.MustBuffer(request.Content))
         {
             _telemetry.BufferingRequestContent(request);
@@ -125,29 +143,65 @@ public class BearerTokenHandler : DelegatingHandler
             return response;
         }
 
-        var replacement = _tokenProvider is ISyncTokenProvider sync
+        var replacement = provider is ISyncTokenProvider sync
             ? sync.RefreshToken(rejected, cancellationToken)
-            : _tokenProvider.RefreshTokenAsync(rejected, cancellationToken).AsTask().GetAwaiter().GetResult();
+            : provider.RefreshTokenAsync(rejected, cancellationToken).AsTask().GetAwaiter().GetResult();
         if (!PrepareRetry(request, rejected, replacement, response))
         {
             return response;
         }
 
-        return AfterRetry(request, base.Send(request, cancellationToken));
+        return AfterRetry(request, provider, base.Send(request, cancellationToken));
     }
 
-    private AccessToken GetTokenSync(CancellationToken cancellationToken)
+    private static AccessToken GetTokenSync(ITokenProvider provider, CancellationToken cancellationToken)
     {
         // The built-in provider serves a cached token at once and otherwise fetches synchronously on this thread
         // (or waits for the fetch already under way); a custom provider without a synchronous path can only be
         // waited for.
-        if (_tokenProvider is ISyncTokenProvider sync)
+        if (provider is ISyncTokenProvider sync)
         {
             return sync.GetToken(cancellationToken);
         }
 
-        var tokenTask = _tokenProvider.GetTokenAsync(cancellationToken);
+        var tokenTask = provider.GetTokenAsync(cancellationToken);
         return tokenTask.IsCompletedSuccessfully ? tokenTask.Result : tokenTask.AsTask().GetAwaiter().GetResult();
+    }
+
+    /// <summary>A resolved credential's set, or the registration's own provider when the resolver chose none.</summary>
+    private ITokenProvider ProviderFor(RapidSosCredential? credential, CredentialSets credentials) =>
+        credential is null ? _tokenProvider : credentials.For(credential);
+
+    /// <summary>
+    /// The hot path: a cached token, nothing to buffer, no await unless the response is a 401 or still pending. The
+    /// registration's own provider keeps the continuation that holds no provider (8 bytes less per pending request).
+    /// </summary>
+    private Task<HttpResponseMessage> SendWith(HttpRequestMessage request, ITokenProvider provider, CancellationToken cancellationToken)
+    {
+        var tokenTask = provider.GetTokenAsync(cancellationToken);
+        if (!tokenTask.IsCompletedSuccessfully || (_retryOnUnauthorized && ReplayableContent.MustBuffer(request.Content)))
+        {
+            return SendSlowAsync(request, provider, tokenTask, cancellationToken);
+        }
+
+        request.Headers.Authorization = tokenTask.Result.HeaderValue;
+        var responseTask = base.SendAsync(request, cancellationToken);
+        if (!_retryOnUnauthorized
+            || (responseTask.IsCompletedSuccessfully && responseTask.Result.StatusCode != HttpStatusCode.Unauthorized))
+        {
+            return responseTask;
+        }
+
+        return ReferenceEquals(provider, _tokenProvider)
+            ? AwaitResponseAsync(request, responseTask, cancellationToken)
+            : AwaitResponseAsync(request, provider, responseTask, cancellationToken);
+    }
+
+    private async Task<HttpResponseMessage> SendResolvingAsync(
+        HttpRequestMessage request, ValueTask<RapidSosCredential?> resolving, CredentialSets credentials, CancellationToken cancellationToken)
+    {
+        var credential = await resolving.ConfigureAwait(false);
+        return await SendWith(request, ProviderFor(credential, credentials), cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<HttpResponseMessage> AwaitResponseAsync(HttpRequestMessage request, Task<HttpResponseMessage> responseTask, CancellationToken cancellationToken)
@@ -156,11 +210,19 @@ public class BearerTokenHandler : DelegatingHandler
         // then holds only what any handler that resends must hold (8 bytes less per pending request).
         var response = await responseTask.ConfigureAwait(false);
         return response.StatusCode == HttpStatusCode.Unauthorized && RejectedToken(request) is { } rejected
-            ? await RetryWithNewTokenAsync(request, rejected, response, cancellationToken).ConfigureAwait(false)
+            ? await RetryWithNewTokenAsync(request, _tokenProvider, rejected, response, cancellationToken).ConfigureAwait(false)
             : response;
     }
 
-    private async Task<HttpResponseMessage> SendSlowAsync(HttpRequestMessage request, ValueTask<AccessToken> tokenTask, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> AwaitResponseAsync(HttpRequestMessage request, ITokenProvider provider, Task<HttpResponseMessage> responseTask, CancellationToken cancellationToken)
+    {
+        var response = await responseTask.ConfigureAwait(false);
+        return response.StatusCode == HttpStatusCode.Unauthorized && RejectedToken(request) is { } rejected
+            ? await RetryWithNewTokenAsync(request, provider, rejected, response, cancellationToken).ConfigureAwait(false)
+            : response;
+    }
+
+    private async Task<HttpResponseMessage> SendSlowAsync(HttpRequestMessage request, ITokenProvider provider, ValueTask<AccessToken> tokenTask, CancellationToken cancellationToken)
     {
         // No token, no request: sending it bare would only earn a confusing 401.
         var token = await tokenTask.ConfigureAwait(false);
@@ -175,15 +237,16 @@ public class BearerTokenHandler : DelegatingHandler
         request.Headers.Authorization = token.HeaderValue;
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         return _retryOnUnauthorized && response.StatusCode == HttpStatusCode.Unauthorized && RejectedToken(request) is { } rejected
-            ? await RetryWithNewTokenAsync(request, rejected, response, cancellationToken).ConfigureAwait(false)
+            ? await RetryWithNewTokenAsync(request, provider, rejected, response, cancellationToken).ConfigureAwait(false)
             : response;
     }
 
-    private async Task<HttpResponseMessage> RetryWithNewTokenAsync(HttpRequestMessage request, AccessToken rejected, HttpResponseMessage unauthorized, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> RetryWithNewTokenAsync(
+        HttpRequestMessage request, ITokenProvider provider, AccessToken rejected, HttpResponseMessage unauthorized, CancellationToken cancellationToken)
     {
-        var replacement = await _tokenProvider.RefreshTokenAsync(rejected, cancellationToken).ConfigureAwait(false);
+        var replacement = await provider.RefreshTokenAsync(rejected, cancellationToken).ConfigureAwait(false);
         return PrepareRetry(request, rejected, replacement, unauthorized)
-            ? AfterRetry(request, await base.SendAsync(request, cancellationToken).ConfigureAwait(false))
+            ? AfterRetry(request, provider, await base.SendAsync(request, cancellationToken).ConfigureAwait(false))
             : unauthorized;
     }
 
@@ -208,7 +271,7 @@ public class BearerTokenHandler : DelegatingHandler
     }
 
     /// <summary>The resend's response goes back as it is; a second 401 is only logged, never retried, and reported to the provider.</summary>
-    private HttpResponseMessage AfterRetry(HttpRequestMessage request, HttpResponseMessage response)
+    private HttpResponseMessage AfterRetry(HttpRequestMessage request, ITokenProvider provider, HttpResponseMessage response)
     {
         var rejectedAgain = response.StatusCode == HttpStatusCode.Unauthorized;
         if (rejectedAgain)
@@ -216,7 +279,7 @@ public class BearerTokenHandler : DelegatingHandler
             _telemetry.UnauthorizedAfterRetry(request);
         }
 
-        if (_tokenProvider is IResendFeedback feedback)
+        if (provider is IResendFeedback feedback)
         {
             if (rejectedAgain)
             {

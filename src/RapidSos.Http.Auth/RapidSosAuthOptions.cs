@@ -92,6 +92,17 @@ public sealed class RapidSosAuthOptions
     public bool AcquireTokenOnStart { get; set; }
 
     /// <summary>
+    /// Gets or sets how many run-time credential sets (<see cref="RapidSosCredential"/>s, one per agency or user) this
+    /// registration keeps with their tokens. Beyond it the least recently used set is dropped, and fetched again if
+    /// it is used again.
+    /// </summary>
+    /// <value>The default is 10,000. It must be at least 1.</value>
+    public int MaxCredentialSets { get; set; } = 10_000;
+
+    /// <summary>Whether the registration has credentials of its own (<see cref="ClientId"/> and <see cref="ClientSecret"/>), rather than only run-time ones.</summary>
+    internal bool HasStaticCredentials => !string.IsNullOrWhiteSpace(ClientId) || !string.IsNullOrWhiteSpace(ClientSecret);
+
+    /// <summary>
     /// Gets the origins (scheme, host and port; any path is ignored) besides <see cref="BaseAddress"/> that may
     /// receive the bearer token, for RapidSOS products served from another host. A request to any other origin
     /// fails before it is sent.

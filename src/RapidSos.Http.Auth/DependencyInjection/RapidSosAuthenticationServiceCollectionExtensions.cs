@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Configuration;
@@ -95,6 +96,26 @@ public static class RapidSosAuthenticationServiceCollectionExtensions
         return AddCore(services, name);
     }
 
+    /// <summary>
+    /// Chooses the credentials of every request of registration <paramref name="name"/> that carries none of its own
+    /// (<see cref="RapidSosHttpRequestMessageExtensions.WithRapidSosCredential"/>), with <typeparamref name="TResolver"/>,
+    /// a singleton built from the container. The request's own credential wins over it; when it returns
+    /// <see langword="null"/>, the registration's own credentials are used.
+    /// </summary>
+    /// <typeparam name="TResolver">The resolver.</typeparam>
+    /// <param name="services">The service collection.</param>
+    /// <param name="name">The registration; the default one when <see langword="null"/>.</param>
+    /// <returns><paramref name="services"/>, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="services"/> is <see langword="null"/>.</exception>
+    public static IServiceCollection AddRapidSosCredentialResolver<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TResolver>(
+        this IServiceCollection services, string? name = null)
+        where TResolver : class, IRapidSosCredentialResolver
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.TryAddKeyedSingleton<IRapidSosCredentialResolver, TResolver>(name ?? Options.Options.DefaultName);
+        return services;
+    }
+
     private static IServiceCollection AddCore(IServiceCollection services, string name)
     {
         services.AddMemoryCache();
@@ -140,10 +161,17 @@ public static class RapidSosAuthenticationServiceCollectionExtensions
             sp.GetRequiredService<TokenTelemetry>()));
 
         services.TryAddKeyedSingleton(name, static (sp, key) => new RegistrationOrigins((string)key!, sp.GetRequiredService<RapidSosOptionsChanges>()));
+        services.TryAddKeyedSingleton(name, static (sp, key) => new CredentialSets(
+            (string)key!,
+            sp.GetRequiredService<RapidSosOptionsChanges>(),
+            sp.GetRequiredService<TokenLifecycleStore>(),
+            sp.GetKeyedService<IRapidSosCredentialResolver>(key)));
+        services.TryAddKeyedSingleton<IRapidSosTokenCache>(name, static (sp, key) => sp.GetRequiredKeyedService<CredentialSets>(key));
 
         if (name == Options.Options.DefaultName)
         {
             services.TryAddSingleton(static sp => sp.GetRequiredKeyedService<ITokenProvider>(Options.Options.DefaultName));
+            services.TryAddSingleton(static sp => sp.GetRequiredKeyedService<IRapidSosTokenCache>(Options.Options.DefaultName));
         }
 
         services.TryAddTransient(static sp => RapidSosBearerTokenHttpClientBuilderExtensions.CreateHandler(sp, Options.Options.DefaultName));

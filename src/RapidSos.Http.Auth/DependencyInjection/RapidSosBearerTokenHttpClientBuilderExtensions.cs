@@ -39,6 +39,7 @@ public static class RapidSosBearerTokenHttpClientBuilderExtensions
                 : $"No RapidSOS registration named '{name}' exists. Call services.AddRapidSosAuthentication(\"{name}\", options => ...) before AddRapidSosBearerToken(\"{name}\").");
         var options = services.GetRequiredService<IOptionsMonitor<RapidSosAuthOptions>>().Get(name);
         var origins = services.GetRequiredKeyedService<RegistrationOrigins>(name);
-        return new BearerTokenHandler(provider, options, origins, services.GetService<ILogger<BearerTokenHandler>>(), name, services.GetService<RapidSosAuthMetrics>());
+        var credentials = services.GetRequiredKeyedService<CredentialSets>(name);
+        return new BearerTokenHandler(provider, options, origins, credentials, services.GetService<ILogger<BearerTokenHandler>>(), name, services.GetService<RapidSosAuthMetrics>());
     }
 }

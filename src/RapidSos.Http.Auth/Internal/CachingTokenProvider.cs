@@ -27,6 +27,9 @@ internal sealed class CachingTokenProvider : ITokenProvider, ISyncTokenProvider,
 
     public string Name => _name;
 
+    /// <summary>Whether the registration has credentials of its own now, rather than only run-time ones.</summary>
+    internal bool HasStaticCredentials => _changes.Monitor.Get(_name).HasStaticCredentials;
+
     /// <summary>The lifecycle of the current credentials, once the first token was asked for: for the health check and tests.</summary>
     internal TokenLifecycle? Lifecycle => _lifecycle;
 
@@ -120,7 +123,13 @@ internal sealed class CachingTokenProvider : ITokenProvider, ISyncTokenProvider,
             }
 
             // IOptionsMonitor has validated these options; a bad configuration throws here, naming every problem.
-            var lifecycle = _store.Acquire(TokenRequestSettings.From(_name, _changes.Monitor.Get(_name)));
+            var options = _changes.Monitor.Get(_name);
+            if (!options.HasStaticCredentials)
+            {
+                throw NoCredentials(_name);
+            }
+
+            var lifecycle = _store.Acquire(TokenRequestSettings.From(_name, options));
             if (_lifecycle is { } ended)
             {
                 _store.Release(ended);
@@ -131,8 +140,32 @@ internal sealed class CachingTokenProvider : ITokenProvider, ISyncTokenProvider,
         }
     }
 
+    /// <summary>A registration with no credentials of its own was asked for its own token: the request carried none and no resolver chose one.</summary>
+    internal static InvalidOperationException NoCredentials(string name) =>
+        new($"{(name.Length == 0 ? "The default RapidSOS registration" : $"RapidSOS registration '{name}'")} has no ClientId and ClientSecret of its own, " +
+            "and the request carried no credential: put one on the request with request.WithRapidSosCredential(credential), or register an " +
+            $"{nameof(IRapidSosCredentialResolver)} with services.AddRapidSosCredentialResolver<TResolver>({(name.Length == 0 ? string.Empty : $"\"{name}\"")}). The request was not sent.");
+
     private void OnOptionsChanged(RapidSosAuthOptions options)
     {
+        if (!options.HasStaticCredentials)
+        {
+            // Rotated to run-time credentials only: the current lifecycle, if any, is let go at the next call.
+            TokenLifecycle? dropped;
+            lock (_gate)
+            {
+                dropped = _disposed ? null : _lifecycle;
+                _lifecycle = null;
+            }
+
+            if (dropped is not null)
+            {
+                _store.Release(dropped);
+            }
+
+            return;
+        }
+
         var settings = TokenRequestSettings.From(_name, options);
         TokenLifecycle superseded;
         lock (_gate)

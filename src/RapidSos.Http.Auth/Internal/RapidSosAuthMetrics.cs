@@ -143,12 +143,24 @@ internal sealed class RapidSosAuthMetrics : IDisposable
     internal static string GrantTypeTag(RapidSosGrantType grantType) =>
         grantType == RapidSosGrantType.Password ? "password" : "client_credentials";
 
-    private static TagList RegistrationTags(TokenRequestSettings settings) => new()
+    /// <summary>
+    /// A registration's own credentials are tagged with their client id; run-time ones are not, so 10,000 agencies
+    /// do not become 10,000 time series (their logs and traces still name the client).
+    /// </summary>
+    private static TagList RegistrationTags(TokenRequestSettings settings)
     {
-        { "rapidsos.registration", settings.Name },
-        { "rapidsos.grant_type", GrantTypeTag(settings.GrantType) },
-        { "rapidsos.client_id", settings.ClientId },
-    };
+        var tags = new TagList
+        {
+            { "rapidsos.registration", settings.Name },
+            { "rapidsos.grant_type", GrantTypeTag(settings.GrantType) },
+        };
+        if (!settings.IsRunTime)
+        {
+            tags.Add("rapidsos.client_id", settings.ClientId);
+        }
+
+        return tags;
+    }
 
     private static string ErrorType(Exception failure) => failure switch
     {

@@ -112,6 +112,18 @@ internal static class RapidSosAuthOptionsBinder
             }
         }
 
+        if (Value(nameof(options.MaxCredentialSets)) is { } maxSets)
+        {
+            if (int.TryParse(maxSets, NumberStyles.None, CultureInfo.InvariantCulture, out var max))
+            {
+                options.MaxCredentialSets = max;
+            }
+            else
+            {
+                Bad(nameof(options.MaxCredentialSets), maxSets, "a whole number such as 10000");
+            }
+        }
+
         foreach (var child in configuration.GetSection(nameof(options.AdditionalOrigins)).GetChildren())
         {
             if (child.Value is not { Length: > 0 } origin)

@@ -50,35 +50,44 @@ internal sealed class RapidSosAuthOptionsValidator : IValidateOptions<RapidSosAu
             Fail(nameof(options.ClientAuthentication), $"has the unknown value {(int)options.ClientAuthentication}; use FormFields or BasicHeader");
         }
 
-        if (string.IsNullOrWhiteSpace(options.ClientId))
+        // A registration may have no credentials of its own, only run-time ones (RapidSosCredential): then neither is set.
+        if (options.HasStaticCredentials)
         {
-            Fail(nameof(options.ClientId), "is required");
-        }
-        else if (HasControlCharacter(options.ClientId))
-        {
-            Fail(nameof(options.ClientId), "contains a control character");
-        }
-
-        if (string.IsNullOrWhiteSpace(options.ClientSecret))
-        {
-            Fail(nameof(options.ClientSecret), "is required");
-        }
-
-        if (options.GrantType == RapidSosGrantType.Password)
-        {
-            if (string.IsNullOrWhiteSpace(options.Username))
+            if (string.IsNullOrWhiteSpace(options.ClientId))
             {
-                Fail(nameof(options.Username), "is required for the Password grant");
+                Fail(nameof(options.ClientId), "is required when ClientSecret is set");
             }
-            else if (HasControlCharacter(options.Username))
+            else if (HasControlCharacter(options.ClientId))
             {
-                Fail(nameof(options.Username), "contains a control character");
+                Fail(nameof(options.ClientId), "contains a control character");
             }
 
-            if (string.IsNullOrEmpty(options.Password))
+            if (string.IsNullOrWhiteSpace(options.ClientSecret))
             {
-                Fail(nameof(options.Password), "is required for the Password grant");
+                Fail(nameof(options.ClientSecret), "is required when ClientId is set");
             }
+
+            if (options.GrantType == RapidSosGrantType.Password)
+            {
+                if (string.IsNullOrWhiteSpace(options.Username))
+                {
+                    Fail(nameof(options.Username), "is required for the Password grant");
+                }
+                else if (HasControlCharacter(options.Username))
+                {
+                    Fail(nameof(options.Username), "contains a control character");
+                }
+
+                if (string.IsNullOrEmpty(options.Password))
+                {
+                    Fail(nameof(options.Password), "is required for the Password grant");
+                }
+            }
+        }
+
+        if (options.MaxCredentialSets < 1)
+        {
+            Fail(nameof(options.MaxCredentialSets), $"is {options.MaxCredentialSets}; it must be at least 1");
         }
 
         if (options.Scope is not null && HasControlCharacter(options.Scope))

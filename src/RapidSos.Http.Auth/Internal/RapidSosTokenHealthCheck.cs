@@ -7,7 +7,8 @@ namespace RapidSos.Http.Auth.Internal;
 /// <summary>
 /// Healthy while a valid token is cached or can be obtained; Degraded while callers run on a still-valid token
 /// whose refresh keeps failing; Unhealthy (or the registration's failure status) when no token can be had.
-/// A cached, valid token answers the probe without a token request.
+/// A cached, valid token answers the probe without a token request. It checks the registration's own credentials;
+/// a registration with only run-time credentials (<see cref="RapidSosCredential"/>) is reported Healthy, saying so.
 /// </summary>
 internal sealed class RapidSosTokenHealthCheck : IHealthCheck
 {
@@ -22,6 +23,15 @@ internal sealed class RapidSosTokenHealthCheck : IHealthCheck
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
+        if (_provider is CachingTokenProvider { HasStaticCredentials: false })
+        {
+            // The check covers a registration's own credentials; run-time ones (one per agency or user) come and go
+            // with their requests, and one agency's revoked secret must not mark the whole service unhealthy.
+            return HealthCheckResult.Healthy(
+                $"RapidSOS registration '{_registration}' has no credentials of its own to check; its run-time credentials are checked by their own requests.",
+                new Dictionary<string, object> { ["registration"] = _registration });
+        }
+
         if (_provider is CachingTokenProvider { Lifecycle: { } lifecycle } && lifecycle.State is { HasToken: true, Token: { } current } state)
         {
             var data = Data(current.ExpiresAt, lifecycle.Key.ClientId);

@@ -20,7 +20,8 @@ internal sealed record TokenCacheKey(
 
     public static string HashCredentials(string clientSecret, string? password)
     {
-        var material = Encoding.UTF8.GetBytes(clientSecret + "\0" + password);
+        // Length-prefixed, so no secret and password split differently can give the same material (a secret may hold '\0').
+        var material = Encoding.UTF8.GetBytes($"{clientSecret.Length}:{clientSecret}{password?.Length ?? -1}:{password}");
         try
         {
             return Convert.ToHexString(HMACSHA256.HashData(s_hashKey, material));

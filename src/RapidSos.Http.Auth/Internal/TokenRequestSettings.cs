@@ -4,36 +4,46 @@ using System.Text;
 namespace RapidSos.Http.Auth.Internal;
 
 /// <summary>
-/// An immutable, validated snapshot of one registration's options: what a token request needs, built once per
-/// options change rather than per request.
+/// An immutable snapshot of what a token request for one credential set needs: built once per options change for a
+/// registration's own credentials (<see cref="From"/>), once per credential set for run-time ones
+/// (<see cref="ForCredential"/>), never per request.
 /// </summary>
 internal sealed class TokenRequestSettings
 {
     private readonly KeyValuePair<string, string>[] _form;
     private readonly AuthenticationHeaderValue? _basicHeader;
+    private readonly string _secret;
+    private readonly string? _password;
+    private SecretScrubber? _scrubber;
 
-    private TokenRequestSettings(string name, RapidSosAuthOptions options)
+    private TokenRequestSettings(
+        string name,
+        RegistrationEndpoints endpoints,
+        RapidSosGrantType grantType,
+        string clientId,
+        string secret,
+        string? username,
+        string? password,
+        string? scope,
+        string credentialHash,
+        bool isRunTime)
     {
         Name = name;
-        GrantType = options.GrantType;
-        ClientId = options.ClientId!;
-        Username = options.GrantType == RapidSosGrantType.Password ? options.Username : null;
-        Scope = string.IsNullOrEmpty(options.Scope) ? null : options.Scope;
-        RefreshBeforeExpiry = options.RefreshBeforeExpiry;
-        Endpoint = options.TokenEndpoint ?? new Uri(
-            EnsureTrailingSlash(options.BaseAddress),
-            options.GrantType == RapidSosGrantType.Password ? RapidSosAuthDefaults.PasswordTokenPath : RapidSosAuthDefaults.ClientCredentialsTokenPath);
-        DisplayEndpoint = DisplayUri.Of(Endpoint);
+        GrantType = grantType;
+        ClientId = clientId;
+        Username = grantType == RapidSosGrantType.Password ? username : null;
+        Scope = string.IsNullOrEmpty(scope) ? null : scope;
+        RefreshBeforeExpiry = endpoints.RefreshBeforeExpiry;
+        Endpoint = endpoints.For(grantType);
+        DisplayEndpoint = endpoints.DisplayFor(grantType);
+        IsRunTime = isRunTime;
+        _secret = secret;
+        _password = grantType == RapidSosGrantType.Password ? password : null;
 
-        var secret = options.ClientSecret!;
-        var password = options.GrantType == RapidSosGrantType.Password ? options.Password : null;
-        Scrubber = SecretScrubber.For(secret, password, options.ClientAuthentication == RapidSosClientAuthentication.BasicHeader ? ClientId : null);
-
-        var form = new List<KeyValuePair<string, string>>(6)
-        {
-            new("grant_type", options.GrantType == RapidSosGrantType.Password ? "password" : "client_credentials"),
-        };
-        if (options.ClientAuthentication == RapidSosClientAuthentication.BasicHeader)
+        var form = new KeyValuePair<string, string>[2 + (endpoints.BasicHeader ? 0 : 2) + (_password is null ? 0 : 2) + (Scope is null ? 0 : 1)];
+        var i = 0;
+        form[i++] = new("grant_type", grantType == RapidSosGrantType.Password ? "password" : "client_credentials");
+        if (endpoints.BasicHeader)
         {
             // RFC 6749 section 2.3.1: the id and the secret are form-encoded before Base64, and servers decode them
             // so ('+' becomes a space). For the unreserved characters Apigee issues both spellings are the same bytes.
@@ -42,23 +52,23 @@ internal sealed class TokenRequestSettings
         }
         else
         {
-            form.Add(new("client_id", ClientId));
-            form.Add(new("client_secret", secret));
+            form[i++] = new("client_id", ClientId);
+            form[i++] = new("client_secret", secret);
         }
 
-        if (password is not null)
+        if (_password is not null)
         {
-            form.Add(new("username", options.Username!));
-            form.Add(new("password", password));
+            form[i++] = new("username", Username!);
+            form[i++] = new("password", _password);
         }
 
         if (Scope is not null)
         {
-            form.Add(new("scope", Scope));
+            form[i++] = new("scope", Scope);
         }
 
-        _form = [.. form];
-        Key = new TokenCacheKey(Endpoint.AbsoluteUri, GrantType, ClientId, Username, Scope, TokenCacheKey.HashCredentials(secret, password));
+        _form = i == form.Length ? form : form[..i];
+        Key = new TokenCacheKey(endpoints.KeyFor(grantType), GrantType, ClientId, Username, Scope, credentialHash);
     }
 
     public string Name { get; }
@@ -81,14 +91,48 @@ internal sealed class TokenRequestSettings
 
     public TokenCacheKey Key { get; }
 
-    /// <summary>Masks the values that must never reach a log or a message (the secret, the password, the Basic value) in gateway text.</summary>
-    public SecretScrubber Scrubber { get; }
+    /// <summary>Credentials chosen at run time rather than the registration's own: metrics are not tagged with their client id.</summary>
+    public bool IsRunTime { get; }
 
     /// <summary>
-    /// Snapshots options that <see cref="Microsoft.Extensions.Options.IOptionsMonitor{TOptions}"/> has already
-    /// validated (with <see cref="RapidSosAuthOptionsValidator"/>): they are not validated a second time here.
+    /// Masks the values that must never reach a log or a message (the secret, the password, the Basic value) in gateway
+    /// text. Built on first use, on an error path: thousands of run-time credential sets need not each hold one.
     /// </summary>
-    public static TokenRequestSettings From(string name, RapidSosAuthOptions options) => new(name, options);
+    public SecretScrubber Scrubber => _scrubber ??= SecretScrubber.For(_secret, _password, _basicHeader is null ? null : ClientId);
+
+    /// <summary>
+    /// Snapshots a registration's own credentials from options that <see cref="Microsoft.Extensions.Options.IOptionsMonitor{TOptions}"/>
+    /// has already validated (with <see cref="RapidSosAuthOptionsValidator"/>): they are not validated a second time here.
+    /// </summary>
+    public static TokenRequestSettings From(string name, RapidSosAuthOptions options)
+    {
+        var password = options.GrantType == RapidSosGrantType.Password ? options.Password : null;
+        return new(
+            name,
+            RegistrationEndpoints.From(options),
+            options.GrantType,
+            options.ClientId!,
+            options.ClientSecret!,
+            options.Username,
+            password,
+            options.Scope,
+            TokenCacheKey.HashCredentials(options.ClientSecret!, password),
+            isRunTime: false);
+    }
+
+    /// <summary>Run-time credentials, sent to the registration's token endpoint with its client authentication and refresh window.</summary>
+    public static TokenRequestSettings ForCredential(string name, RegistrationEndpoints endpoints, RapidSosCredential credential) =>
+        new(
+            name,
+            endpoints,
+            credential.GrantType,
+            credential.ClientId,
+            credential.ClientSecret,
+            credential.Username,
+            credential.Password,
+            credential.Scope,
+            credential.CredentialHash,
+            isRunTime: true);
 
     public HttpRequestMessage CreateRequest()
     {
@@ -106,7 +150,4 @@ internal sealed class TokenRequestSettings
 
         return request;
     }
-
-    private static Uri EnsureTrailingSlash(Uri baseAddress) =>
-        baseAddress.AbsolutePath.EndsWith('/') ? baseAddress : new Uri(baseAddress.AbsoluteUri + "/", UriKind.Absolute);
 }

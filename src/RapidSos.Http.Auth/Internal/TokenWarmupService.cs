@@ -31,7 +31,8 @@ internal sealed class TokenWarmupService : IHostedService
     {
         var warmups = _registrations.Names
             .Distinct()
-            .Where(name => _options.Get(name).AcquireTokenOnStart)
+            // Run-time credential sets are not known at start: only a registration's own credentials are warmed up.
+            .Where(name => _options.Get(name) is { AcquireTokenOnStart: true, HasStaticCredentials: true })
             .Select(name => _services.GetRequiredKeyedService<ITokenProvider>(name).GetTokenAsync(cancellationToken).AsTask())
             .ToArray();
         if (warmups.Length > 0)

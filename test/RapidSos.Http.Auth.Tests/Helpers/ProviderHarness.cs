@@ -40,6 +40,9 @@ internal sealed class ProviderHarness : IDisposable
 
         // Delays exactly as the retry rules' table says (jitter at its midpoint, a factor of 1).
         _services.GetRequiredService<TokenLifecycleStore>().Jitter = static () => 0.5;
+
+        // Least recently used on the fake clock, so a test orders uses by advancing time instead of sleeping.
+        _services.GetRequiredKeyedService<CredentialSets>(name).Milliseconds = () => Time.GetUtcNow().ToUnixTimeMilliseconds();
     }
 
     public string Name { get; }

@@ -34,14 +34,29 @@ public class CachingTokenProviderTests
     {
         using var h = new ProviderHarness(o =>
         {
-            o.ClientId = null;
             o.ClientSecret = "";
+            o.MaxCredentialSets = 0;
         });
 
         var ex = Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(async () => await h.Provider.GetTokenAsync());
 
-        Assert.That(ex!.Failures, Has.Some.Contains("ClientId is required"));
-        Assert.That(ex.Failures, Has.Some.Contains("ClientSecret is required"));
+        Assert.That(ex!.Failures, Has.Some.Contains("ClientSecret is required when ClientId is set"));
+        Assert.That(ex.Failures, Has.Some.Contains("MaxCredentialSets is 0"));
+        Assert.That(h.Endpoint.RequestCount, Is.Zero);
+    }
+
+    [Test]
+    public void GetTokenAsync_NoCredentialsOfItsOwn_NamesBothWaysToGiveSomeAndSendsNothing()
+    {
+        using var h = new ProviderHarness(o =>
+        {
+            o.ClientId = null;
+            o.ClientSecret = null;
+        });
+
+        var ex = Assert.ThrowsAsync<InvalidOperationException>(async () => await h.Provider.GetTokenAsync());
+
+        Assert.That(ex!.Message, Does.Contain("WithRapidSosCredential").And.Contain("IRapidSosCredentialResolver"));
         Assert.That(h.Endpoint.RequestCount, Is.Zero);
     }
 

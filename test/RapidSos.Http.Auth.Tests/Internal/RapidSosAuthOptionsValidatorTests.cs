@@ -14,12 +14,16 @@ public class RapidSosAuthOptionsValidatorTests
         Assert.That(new RapidSosAuthOptionsValidator().Validate("", Valid()).Succeeded, Is.True);
 
     [Test]
-    public void Validate_EmptyOptions_NamesEveryMissingSettingAndRegistration()
-    {
-        var failures = Failures(new RapidSosAuthOptions { GrantType = RapidSosGrantType.Password }, "alerts");
+    public void Validate_NoCredentialsOfItsOwn_IsValidForRunTimeCredentials() =>
+        Assert.That(Failures(new RapidSosAuthOptions { GrantType = RapidSosGrantType.Password }), Is.Empty);
 
-        Assert.That(failures, Has.Some.Contains("RapidSosAuthOptions.ClientId is required"));
-        Assert.That(failures, Has.Some.Contains("RapidSosAuthOptions.ClientSecret is required"));
+    [Test]
+    public void Validate_HalfTheCredentials_NamesEveryMissingSettingAndRegistration()
+    {
+        var failures = Failures(new RapidSosAuthOptions { GrantType = RapidSosGrantType.Password, ClientId = "id" }, "alerts");
+
+        Assert.That(failures, Has.Some.Contains("RapidSosAuthOptions.ClientSecret is required when ClientId is set"));
+        Assert.That(Failures(new RapidSosAuthOptions { ClientSecret = "s" }), Has.Some.Contains("RapidSosAuthOptions.ClientId is required when ClientSecret is set"));
         Assert.That(failures, Has.Some.Contains("RapidSosAuthOptions.Username is required for the Password grant"));
         Assert.That(failures, Has.Some.Contains("RapidSosAuthOptions.Password is required for the Password grant"));
         Assert.That(failures, Has.All.Contains("registration 'alerts'"));
@@ -71,6 +75,11 @@ public class RapidSosAuthOptionsValidatorTests
         Assert.That(Failures(Valid().With(o => { o.GrantType = RapidSosGrantType.Password; o.Username = "user\n"; o.Password = "pw"; })),
             Has.Some.Contains("Username contains a control character"));
     }
+
+    [TestCase(0)]
+    [TestCase(-5)]
+    public void Validate_MaxCredentialSetsBelowOne_IsRefused(int max) =>
+        Assert.That(Failures(Valid().With(o => o.MaxCredentialSets = max)), Has.Some.Contains($"MaxCredentialSets is {max}; it must be at least 1"));
 
     [Test]
     public void Validate_BasicHeaderWithColonInClientId_IsAllowedSinceTheIdIsFormEncoded() =>

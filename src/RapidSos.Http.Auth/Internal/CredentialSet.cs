@@ -1,0 +1,129 @@
+namespace RapidSos.Http.Auth.Internal;
+
+/// <summary>
+/// One run-time credential set of a registration: the <see cref="ITokenProvider"/> the handler uses for requests
+/// that carry those credentials, a thin front for the set's <see cref="TokenLifecycle"/> (shared through the
+/// <see cref="TokenLifecycleStore"/> with anything else using identical credentials).
+/// </summary>
+/// <remarks>
+/// Once dropped (least recently used, <see cref="IRapidSosTokenCache.Remove"/>, or its registration's endpoints
+/// changed) it lets go of its lifecycle, and with it the token and the request settings that hold the secret; a
+/// caller still holding it is served by a fresh set for the same credentials.
+/// </remarks>
+internal sealed class CredentialSet : ITokenProvider, ISyncTokenProvider, IResendFeedback
+{
+    private readonly CredentialSets _owner;
+    private volatile RapidSosCredential? _credential;
+    private volatile TokenLifecycle? _lifecycle;
+    private long _lastUsed;
+
+    public CredentialSet(CredentialSets owner, RegistrationEndpoints endpoints, CredentialKey key, RapidSosCredential credential, TokenLifecycle lifecycle)
+    {
+        _owner = owner;
+        Endpoints = endpoints;
+        Key = key;
+        _credential = credential;
+        _lifecycle = lifecycle;
+        _lastUsed = owner.Milliseconds();
+    }
+
+    public RegistrationEndpoints Endpoints { get; }
+
+    public CredentialKey Key { get; }
+
+    /// <summary>When it was last used, on <see cref="CredentialSets.Milliseconds"/>: for choosing the least recently used.</summary>
+    public long LastUsed => Volatile.Read(ref _lastUsed);
+
+    public bool IsDropped => _lifecycle is null;
+
+    /// <summary>The lifecycle, while the set is held: for tests and the owner.</summary>
+    internal TokenLifecycle? Lifecycle => _lifecycle;
+
+    /// <summary>Whether this set still serves <paramref name="owner"/>'s credentials as its options are now.</summary>
+    public bool IsCurrentIn(CredentialSets owner, RegistrationEndpoints endpoints) =>
+        ReferenceEquals(_owner, owner) && ReferenceEquals(Endpoints, endpoints) && _lifecycle is not null;
+
+    /// <summary>Marks the set used. Written at most every 16 ms or so, so a hot set is not a contended cache line.</summary>
+    public void Touch()
+    {
+        var now = _owner.Milliseconds();
+        if (now - Volatile.Read(ref _lastUsed) > 16)
+        {
+            Volatile.Write(ref _lastUsed, now);
+        }
+    }
+
+    public ValueTask<AccessToken> GetTokenAsync(CancellationToken cancellationToken = default) =>
+        _lifecycle?.TryGetCurrent() is { } token
+            ? new ValueTask<AccessToken>(token)
+            : new ValueTask<AccessToken>(AcquireAsync(rejected: null, cancellationToken));
+
+    public AccessToken GetToken(CancellationToken cancellationToken) =>
+        _lifecycle?.TryGetCurrent() ?? Acquire(rejected: null, cancellationToken);
+
+    public ValueTask<AccessToken> RefreshTokenAsync(AccessToken rejected, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(rejected);
+        return new ValueTask<AccessToken>(AcquireAsync(rejected, cancellationToken));
+    }
+
+    public AccessToken RefreshToken(AccessToken rejected, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(rejected);
+        return Acquire(rejected, cancellationToken);
+    }
+
+    public void ResendRejected(AccessToken replacement) => _lifecycle?.ResendRejected(replacement);
+
+    public void ResendAccepted() => _lifecycle?.ResendAccepted();
+
+    /// <summary>
+    /// Lets go of the lifecycle (and so of the token and the settings that hold the secret) and returns it for the
+    /// owner to release, once. Unless <paramref name="forget"/> (removed, disposed), a caller still holding the set
+    /// is served by a new set for the same credentials.
+    /// </summary>
+    public TokenLifecycle? Drop(bool forget)
+    {
+        if (forget)
+        {
+            _credential = null;
+        }
+
+        return Interlocked.Exchange(ref _lifecycle, null);
+    }
+
+    private async Task<AccessToken> AcquireAsync(AccessToken? rejected, CancellationToken cancellationToken)
+    {
+        var set = this;
+        while (true)
+        {
+            // Null: the lifecycle ended under this caller (the set was dropped); the current set for these credentials serves it.
+            if (set._lifecycle is { } lifecycle && await lifecycle.AcquireAsync(rejected, cancellationToken).ConfigureAwait(false) is { } token)
+            {
+                return token;
+            }
+
+            set = set.Successor();
+        }
+    }
+
+    private AccessToken Acquire(AccessToken? rejected, CancellationToken cancellationToken)
+    {
+        var set = this;
+        while (true)
+        {
+            if (set._lifecycle is { } lifecycle && lifecycle.Acquire(rejected, cancellationToken) is { } token)
+            {
+                return token;
+            }
+
+            set = set.Successor();
+        }
+    }
+
+    /// <exception cref="ObjectDisposedException">The set was dropped for good: its credentials were removed, or the container was disposed.</exception>
+    private CredentialSet Successor() =>
+        _credential is { } credential
+            ? _owner.For(credential)
+            : throw new ObjectDisposedException(nameof(IRapidSosTokenCache), "The RapidSOS credential set was removed (IRapidSosTokenCache.Remove) or its container disposed while this request waited for its token.");
+}
