@@ -79,20 +79,17 @@ public class BearerTokenHandler : DelegatingHandler
         EnsureAllowedOrigin(request);
 
         // Whose token: the request's own credential, else the registration's resolver's, else the registration's own.
-        if (_credentials is { } credentials)
+        if (RequestCredential.Of(request) is { } credential)
         {
-            if (RequestCredential.Of(request) is { } credential)
-            {
-                return SendWith(request, credentials.For(credential), cancellationToken);
-            }
+            return SendWith(request, RunTimeCredentials().For(credential), cancellationToken);
+        }
 
-            if (credentials.Resolver is { } resolver)
-            {
-                var resolving = resolver.ResolveAsync(request, cancellationToken);
-                return resolving.IsCompletedSuccessfully
-                    ? SendWith(request, ProviderFor(resolving.Result, credentials), cancellationToken)
-                    : SendResolvingAsync(request, resolving, credentials, cancellationToken);
-            }
+        if (_credentials?.Resolver is { } resolver)
+        {
+            var resolving = resolver.ResolveAsync(request, cancellationToken);
+            return resolving.IsCompletedSuccessfully
+                ? SendWith(request, ProviderFor(resolving.Result, _credentials), cancellationToken)
+                : SendResolvingAsync(request, resolving, _credentials, cancellationToken);
         }
 
         return SendWith(request, _tokenProvider, cancellationToken);
@@ -116,17 +113,14 @@ public class BearerTokenHandler : DelegatingHandler
         EnsureAllowedOrigin(request);
 
         var provider = _tokenProvider;
-        if (_credentials is { } credentials)
+        if (RequestCredential.Of(request) is { } credential)
         {
-            if (RequestCredential.Of(request) is { } credential)
-            {
-                provider = credentials.For(credential);
-            }
-            else if (credentials.Resolver is { } resolver)
-            {
-                var resolving = resolver.ResolveAsync(request, cancellationToken);
-                provider = ProviderFor(resolving.IsCompletedSuccessfully ? resolving.Result : resolving.AsTask().GetAwaiter().GetResult(), credentials);
-            }
+            provider = RunTimeCredentials().For(credential);
+        }
+        else if (_credentials?.Resolver is { } resolver)
+        {
+            var resolving = resolver.ResolveAsync(request, cancellationToken);
+            provider = ProviderFor(resolving.IsCompletedSuccessfully ? resolving.Result : resolving.AsTask().GetAwaiter().GetResult(), _credentials);
         }
 
         var token = GetTokenSync(provider, cancellationToken);
@@ -167,6 +161,12 @@ public class BearerTokenHandler : DelegatingHandler
         var tokenTask = provider.GetTokenAsync(cancellationToken);
         return tokenTask.IsCompletedSuccessfully ? tokenTask.Result : tokenTask.AsTask().GetAwaiter().GetResult();
     }
+
+    /// <summary>Where a request's own credential gets its token; a handler built by hand has no such place, and says so rather than ignore it.</summary>
+    private CredentialSets RunTimeCredentials() =>
+        _credentials ?? throw new InvalidOperationException(
+            "The request carries a RapidSosCredential (WithRapidSosCredential), but this BearerTokenHandler was built by hand around a single ITokenProvider. " +
+            "Attach the handler through services.AddRapidSosAuthentication(...) and .AddRapidSosBearerToken() (or AddHttpMessageHandler<BearerTokenHandler>()) to use per-request credentials.");
 
     /// <summary>A resolved credential's set, or the registration's own provider when the resolver chose none.</summary>
     private ITokenProvider ProviderFor(RapidSosCredential? credential, CredentialSets credentials) =>

@@ -60,7 +60,8 @@ internal static partial class ErrorResponse
             return FromJson(trimmed, scrubber);
         }
 
-        var text = Encoding.UTF8.GetString(trimmed);
+        // The text as sent, not trimmed: a secret that ends in a space is masked whole before whitespace is collapsed.
+        var text = Encoding.UTF8.GetString(body.StartsWith("\uFEFF"u8) ? body[3..] : body);
         if (IsHtml(trimmed, mediaType))
         {
             var title = TitleRegex().Match(text);
