@@ -111,8 +111,8 @@ public sealed class RapidSosGatewayEmulator : IAsyncDisposable, IDisposable
     }
 
     /// <summary>
-    /// Gets or sets a function asked for a fault for each token request that finds the fault queue of
-    /// <see cref="EnqueueFault"/> empty; it returns <see langword="null"/> to answer normally. It may run concurrently.
+    /// Gets or sets a function asked for a fault for each token request that finds the fault queues of
+    /// <see cref="EnqueueFault(string, EmulatorFault)"/> and <see cref="EnqueueFault(EmulatorFault)"/> empty; it returns <see langword="null"/> to answer normally. It may run concurrently.
     /// The request it sees has its headers, body and form fields, but no answer yet. If the function throws, the
     /// request is answered 500 with the exception's type and message in a <c>detail</c> body.
     /// </summary>
@@ -245,8 +245,9 @@ public sealed class RapidSosGatewayEmulator : IAsyncDisposable, IDisposable
     }
 
     /// <summary>
-    /// Queues a fault to answer one upcoming token request in place of the normal answer. Queued faults are used
-    /// first in, first out, one per request, before <see cref="TokenFaultRule"/> is asked.
+    /// Queues a fault to answer one upcoming token request in place of the normal answer, whatever its client. Queued
+    /// faults are used first in, first out, one per request, after those queued for the request's client with
+    /// <see cref="EnqueueFault(string, EmulatorFault)"/> and before <see cref="TokenFaultRule"/> is asked.
     /// </summary>
     /// <param name="fault">The fault.</param>
     /// <exception cref="ArgumentNullException"><paramref name="fault"/> is <see langword="null"/>.</exception>
@@ -254,6 +255,22 @@ public sealed class RapidSosGatewayEmulator : IAsyncDisposable, IDisposable
     {
         ArgumentNullException.ThrowIfNull(fault);
         _core.EnqueueTokenFault(fault);
+    }
+
+    /// <summary>
+    /// Queues a fault to answer the next token request that presents this client id (in the form or a Basic header),
+    /// whatever its secret, in place of the normal answer; requests of other clients are not affected. Faults queued
+    /// for a client are used first in, first out, before those of <see cref="EnqueueFault(EmulatorFault)"/>.
+    /// </summary>
+    /// <param name="clientId">The client id, compared case-sensitively; it need not be added.</param>
+    /// <param name="fault">The fault.</param>
+    /// <exception cref="ArgumentException"><paramref name="clientId"/> is null or empty.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="fault"/> is <see langword="null"/>.</exception>
+    public void EnqueueFault(string clientId, EmulatorFault fault)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(clientId);
+        ArgumentNullException.ThrowIfNull(fault);
+        _core.EnqueueTokenFault(clientId, fault);
     }
 
     /// <summary>

@@ -70,20 +70,44 @@ public abstract class EmulatorTestBase
         return new FormUrlEncodedContent(fields);
     }
 
-    protected static FormUrlEncodedContent PasswordForm(string username = Username, string password = Password) =>
+    protected static FormUrlEncodedContent PasswordForm(
+        string username = Username, string password = Password, string clientId = ClientId, string clientSecret = ClientSecret) =>
         new([
             new("grant_type", "password"),
-            new("client_id", ClientId),
-            new("client_secret", ClientSecret),
+            new("client_id", clientId),
+            new("client_secret", clientSecret),
             new("username", username),
             new("password", password),
         ]);
 
     protected static StringContent RawForm(string body) => new(body, Encoding.UTF8, "application/x-www-form-urlencoded");
 
-    protected static async Task<string> GetTokenAsync(HttpClient client)
+    protected static async Task<string> GetTokenAsync(HttpClient client, string clientId = ClientId, string clientSecret = ClientSecret)
     {
-        using var response = await client.PostAsync("oauth/token", ClientCredentialsForm());
+        using var response = await client.PostAsync("oauth/token", ClientCredentialsForm(clientId, clientSecret));
+        return await ReadTokenAsync(response);
+    }
+
+    protected static async Task<string> GetUserTokenAsync(
+        HttpClient client, string username = Username, string password = Password, string clientId = ClientId, string clientSecret = ClientSecret)
+    {
+        using var response = await client.PostAsync("oauth/v2/token", PasswordForm(username, password, clientId, clientSecret));
+        return await ReadTokenAsync(response);
+    }
+
+    /// <summary>Asks for a client-credentials token with the client in an HTTP Basic header rather than in the form.</summary>
+    protected static async Task<HttpResponseMessage> PostBasicTokenRequestAsync(HttpClient client, string clientId, string clientSecret)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "oauth/token")
+        {
+            Content = new FormUrlEncodedContent([new("grant_type", "client_credentials")]),
+            Headers = { Authorization = new AuthenticationHeaderValue("Basic", BasicHeader(clientId, clientSecret)) },
+        };
+        return await client.SendAsync(request);
+    }
+
+    protected static async Task<string> ReadTokenAsync(HttpResponseMessage response)
+    {
         Assert.That(response.StatusCode, Is.EqualTo(System.Net.HttpStatusCode.OK), "token request");
         using var json = await ReadJsonAsync(response);
         return json.RootElement.GetProperty("access_token").GetString()!;

@@ -159,6 +159,76 @@ public sealed class FaultInjectionTests : EmulatorTestBase
         Assert.That(statuses, Is.EqualTo(new[] { 500, 429, 502, 200 }));
     }
 
+    [TestCase(false, TestName = "{m}(form)")]
+    [TestCase(true, TestName = "{m}(Basic)")]
+    public async Task EnqueueFault_ForOneClient_OnlyThatClientsNextTokenRequestGetsIt(bool basicHeader)
+    {
+        var (emulator, client) = await StartAsync();
+        emulator.AddClient("agency-b", "secret-b");
+        emulator.EnqueueFault("agency-b", EmulatorFault.TooManyRequests());
+
+        using var otherClient = await client.PostAsync("oauth/token", ClientCredentialsForm());
+        using var faulted = basicHeader
+            ? await PostBasicTokenRequestAsync(client, "agency-b", "secret-b")
+            : await client.PostAsync("oauth/token", ClientCredentialsForm("agency-b", "secret-b"));
+        using var next = await client.PostAsync("oauth/token", ClientCredentialsForm("agency-b", "secret-b"));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(otherClient.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(faulted.StatusCode, Is.EqualTo(HttpStatusCode.TooManyRequests));
+            Assert.That(next.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        });
+    }
+
+    [Test]
+    public async Task EnqueueFault_ForClientAndForAny_ClientsOwnQueueFirstThenTheSharedOne()
+    {
+        var (emulator, client) = await StartAsync();
+        emulator.AddClient("agency-b", "secret-b");
+        emulator.EnqueueFault(EmulatorFault.Detail(503, "shared"));
+        emulator.EnqueueFault("agency-b", EmulatorFault.TooManyRequests());
+        emulator.EnqueueFault("agency-b", EmulatorFault.Html(502));
+
+        var statuses = new List<(string Client, HttpStatusCode Status)>();
+        foreach (var (id, secret) in new[] { ("agency-b", "secret-b"), (ClientId, ClientSecret), ("agency-b", "secret-b"), ("agency-b", "secret-b") })
+        {
+            using var response = await client.PostAsync("oauth/token", ClientCredentialsForm(id, secret));
+            statuses.Add((id, response.StatusCode));
+        }
+
+        Assert.That(statuses, Is.EqualTo(new[]
+        {
+            ("agency-b", HttpStatusCode.TooManyRequests),
+            (ClientId, HttpStatusCode.ServiceUnavailable),
+            ("agency-b", HttpStatusCode.BadGateway),
+            ("agency-b", HttpStatusCode.OK),
+        }));
+    }
+
+    [Test]
+    public async Task EnqueueFault_ForClient_TokenFaultRuleAskedOnlyWhenItsQueueIsEmpty()
+    {
+        var (emulator, client) = await StartAsync();
+        var asked = 0;
+        emulator.TokenFaultRule = _ =>
+        {
+            Interlocked.Increment(ref asked);
+            return null;
+        };
+        emulator.EnqueueFault(ClientId, EmulatorFault.Empty(500));
+
+        using var faulted = await client.PostAsync("oauth/token", ClientCredentialsForm());
+        using var normal = await client.PostAsync("oauth/token", ClientCredentialsForm());
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(faulted.StatusCode, Is.EqualTo(HttpStatusCode.InternalServerError));
+            Assert.That(normal.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(asked, Is.EqualTo(1));
+        });
+    }
+
     [Test]
     public async Task EnqueueFault_Stall_WaitsThenAnswersNormally()
     {

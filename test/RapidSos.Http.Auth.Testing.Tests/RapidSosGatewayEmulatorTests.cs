@@ -216,6 +216,8 @@ public sealed class RapidSosGatewayEmulatorTests
             Assert.That(() => emulator.EnqueueFault(null!), Throws.ArgumentNullException);
             Assert.That(() => emulator.EnqueueApiFault(null!), Throws.ArgumentNullException);
             Assert.That(() => emulator.RevokeToken(null!), Throws.ArgumentNullException);
+            Assert.That(() => emulator.EnqueueFault(string.Empty, EmulatorFault.Empty(500)), Throws.ArgumentException);
+            Assert.That(() => emulator.EnqueueFault("c", null!), Throws.ArgumentNullException);
         });
     }
 

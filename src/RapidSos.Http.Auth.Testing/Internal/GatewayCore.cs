@@ -27,6 +27,7 @@ internal sealed class GatewayCore
     private readonly TokenFormat _tokenFormat;
     private readonly CancellationTokenSource _shutdown = new();
     private readonly ConcurrentQueue<EmulatorFault> _tokenFaults = new();
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<EmulatorFault>> _clientTokenFaults = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<EmulatorFault> _apiFaults = new();
 
     private long _tokenLifetimeTicks;
@@ -95,6 +96,9 @@ internal sealed class GatewayCore
 
     public void EnqueueTokenFault(EmulatorFault fault) => _tokenFaults.Enqueue(fault);
 
+    public void EnqueueTokenFault(string clientId, EmulatorFault fault) =>
+        _clientTokenFaults.GetOrAdd(clientId, static _ => new ConcurrentQueue<EmulatorFault>()).Enqueue(fault);
+
     public void EnqueueApiFault(EmulatorFault fault) => _apiFaults.Enqueue(fault);
 
     /// <summary>Ends every pending latency and stall, so disposal never waits on them.</summary>
@@ -162,7 +166,7 @@ internal sealed class GatewayCore
         request.ClientId = basic is { } b ? b.ClientId : NonEmpty(request.Form, "client_id");
 
         await DelayAsync(TokenLatency, cancellationToken).ConfigureAwait(false);
-        var faultResponse = await ApplyFaultAsync(_tokenFaults, _tokenFaultRule, request, cancellationToken).ConfigureAwait(false);
+        var faultResponse = await ApplyFaultAsync(DequeueTokenFault(request.ClientId), _tokenFaultRule, request, cancellationToken).ConfigureAwait(false);
         if (faultResponse is not null)
         {
             return faultResponse;
@@ -280,7 +284,8 @@ internal sealed class GatewayCore
             request.Token = authorization[BearerPrefix.Length..];
         }
 
-        var faultResponse = await ApplyFaultAsync(_apiFaults, _apiFaultRule, request, cancellationToken).ConfigureAwait(false);
+        var faultResponse = await ApplyFaultAsync(_apiFaults.TryDequeue(out var queued) ? queued : null, _apiFaultRule, request, cancellationToken)
+            .ConfigureAwait(false);
         if (faultResponse is not null)
         {
             return faultResponse;
@@ -314,14 +319,26 @@ internal sealed class GatewayCore
         return GatewayResponse.Create(200, body.Length == 0 && contentType is null ? null : contentType ?? "application/octet-stream", body);
     }
 
-    /// <summary>Takes the next queued fault, or asks the rule; answers it, or returns null to answer normally.</summary>
+    /// <summary>Takes the next fault queued for the presented client, else the next queued for any client; null if none.</summary>
+    private EmulatorFault? DequeueTokenFault(string? clientId)
+    {
+        if (clientId is not null && _clientTokenFaults.TryGetValue(clientId, out var own) && own.TryDequeue(out var fault))
+        {
+            return fault;
+        }
+
+        return _tokenFaults.TryDequeue(out fault) ? fault : null;
+    }
+
+    /// <summary>Answers the queued fault, or else the rule's; returns null to answer normally.</summary>
     private async Task<GatewayResponse?> ApplyFaultAsync(
-        ConcurrentQueue<EmulatorFault> queue,
+        EmulatorFault? queued,
         Func<EmulatorRequest, EmulatorFault?>? rule,
         EmulatorRequest request,
         CancellationToken cancellationToken)
     {
-        if (!queue.TryDequeue(out var fault))
+        var fault = queued;
+        if (fault is null)
         {
             try
             {
