@@ -83,6 +83,24 @@ public sealed class EmulatorRequest
     public string? Token { get; internal set; }
 
     /// <summary>
+    /// Gets the client id <see cref="Token"/> was issued to: the client of a token request that was issued one, or the
+    /// owner of the bearer token an API request presented, whether that token is still valid, expired or revoked;
+    /// <see langword="null"/> when there was no token or this emulator never issued it. API fault rules see it too.
+    /// </summary>
+    /// <remarks>
+    /// With several agencies in one emulator, a test can check that each API request carried its own agency's token:
+    /// <c>Assert.That(request.TokenClientId, Is.EqualTo(expectedClientId))</c>.
+    /// </remarks>
+    public string? TokenClientId { get; internal set; }
+
+    /// <summary>
+    /// Gets the RapidSOS Portal user <see cref="Token"/> was issued to by the password grant, as
+    /// <see cref="TokenClientId"/> gets its client; <see langword="null"/> for a client-credentials token, no token, or
+    /// a token this emulator never issued.
+    /// </summary>
+    public string? TokenUsername { get; internal set; }
+
+    /// <summary>
     /// Gets the status code the emulator answered with; 0 when it sent no answer (the connection was reset, the client
     /// cancelled, or the request has not been answered yet).
     /// </summary>

@@ -427,6 +427,25 @@ public sealed class FaultInjectionTests : EmulatorTestBase
     }
 
     [Test]
+    public async Task ApiFaultRule_Set_SeesOwnerOfPresentedTokenSoItCanFaultOneAgency()
+    {
+        var (emulator, client) = await StartAsync();
+        emulator.AddClient("agency-b", "secret-b");
+        var ownToken = await GetTokenAsync(client);
+        var otherToken = await GetTokenAsync(client, "agency-b", "secret-b");
+        emulator.ApiFaultRule = request => request.TokenClientId == "agency-b" ? EmulatorFault.Html(503) : null;
+
+        using var own = await GetWithTokenAsync(client, "v1/ping", "Bearer " + ownToken);
+        using var other = await GetWithTokenAsync(client, "v1/ping", "Bearer " + otherToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(own.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(other.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+        });
+    }
+
+    [Test]
     public async Task TokenFaultRule_Throws_AnswersServerErrorNamingTheException()
     {
         var (emulator, client) = await StartAsync();

@@ -112,6 +112,17 @@ public sealed class ProtectedApiTests : EmulatorTestBase
     }
 
     [Test]
+    public async Task RevokeToken_TokenAlreadyRevokedWithAll_ReturnsFalse()
+    {
+        var (emulator, client) = await StartAsync();
+        var token = await GetTokenAsync(client);
+
+        emulator.RevokeAllTokens();
+
+        Assert.That(emulator.RevokeToken(token), Is.False);
+    }
+
+    [Test]
     public async Task RejectAllTokens_SetThenCleared_RefusesOnlyWhileSet()
     {
         var (emulator, client) = await StartAsync();

@@ -72,6 +72,59 @@ public sealed class RecordingTests : EmulatorTestBase
     }
 
     [Test]
+    public async Task Requests_TokenRequests_RecordOwnerOfIssuedToken()
+    {
+        var (emulator, client) = await StartAsync();
+
+        await GetTokenAsync(client);
+        await GetUserTokenAsync(client);
+        using (await client.PostAsync("oauth/token", ClientCredentialsForm(clientSecret: "wrong")))
+        {
+        }
+
+        var owners = emulator.TokenRequests.Select(r => (r.TokenClientId, r.TokenUsername));
+
+        Assert.That(owners, Is.EqualTo(new (string?, string?)[] { (ClientId, null), (ClientId, Username), (null, null) }));
+    }
+
+    [Test]
+    public async Task Requests_ApiRequests_RecordOwnerOfPresentedTokenWhateverItsState()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var (emulator, client) = await StartAsync(new RapidSosGatewayEmulatorOptions { TimeProvider = time });
+        emulator.AddClient("agency-b", "secret-b");
+        emulator.AddUser("tc@agency-b.example", "pw-b");
+        var clientToken = await GetTokenAsync(client);
+        var userToken = await GetUserTokenAsync(client, "tc@agency-b.example", "pw-b", "agency-b", "secret-b");
+        var revokedToken = await GetTokenAsync(client, "agency-b", "secret-b");
+        var expiredToken = await GetTokenAsync(client);
+        emulator.RevokeToken(revokedToken);
+        emulator.ResetRecords();
+
+        foreach (var authorization in new[] { "Bearer " + clientToken, "Bearer " + userToken, "Bearer " + revokedToken, "Bearer unknown", null })
+        {
+            using var response = await GetWithTokenAsync(client, "v1/ping", authorization);
+        }
+
+        time.Advance(TimeSpan.FromHours(2));
+        using (await GetWithTokenAsync(client, "v1/ping", "Bearer " + expiredToken))
+        {
+        }
+
+        var owners = emulator.Requests.Select(r => (r.StatusCode, r.TokenClientId, r.TokenUsername));
+
+        Assert.That(owners, Is.EqualTo(new (int, string?, string?)[]
+        {
+            (200, ClientId, null),
+            (200, "agency-b", "tc@agency-b.example"),
+            (401, "agency-b", null),
+            (401, null, null),
+            (401, null, null),
+            (401, ClientId, null),
+        }));
+    }
+
+    [Test]
     public async Task Counters_TwoHundredConcurrentRequests_AreExact()
     {
         var (emulator, client) = await StartAsync();

@@ -265,8 +265,10 @@ internal sealed class GatewayCore
         var token = username is null
             ? TokenStore.CreateOpaqueToken()
             : TokenStore.CreateJwtLikeToken(username, clientId, scope, issuedAt, expiresAt);
-        Tokens.Add(token, expiresAt);
+        Tokens.Add(token, new IssuedToken(clientId, username, expiresAt, Tokens.NextSequence()));
         request.Token = token;
+        request.TokenClientId = clientId;
+        request.TokenUsername = username;
         Recorder.RecordIssuedToken(token);
         var body = ResponseBodies.Token(_tokenFormat, token, issuedAt, (long)lifetime.TotalSeconds, scope);
         return GatewayResponse.Create(200, GatewayResponse.TokenContentType, body, TokenResponseHeaders);
@@ -279,9 +281,14 @@ internal sealed class GatewayCore
 
         // The scheme is compared case-sensitively, as the real gateway does: "bearer x" is refused.
         var authorization = request.Headers.GetValueOrDefault("Authorization");
+        IssuedToken? issued = null;
         if (authorization is not null && authorization.StartsWith(BearerPrefix, StringComparison.Ordinal) && authorization.Length > BearerPrefix.Length)
         {
+            // The owner is looked up before any fault, so a fault rule can pick out one agency's requests.
             request.Token = authorization[BearerPrefix.Length..];
+            issued = Tokens.Find(request.Token);
+            request.TokenClientId = issued?.ClientId;
+            request.TokenUsername = issued?.Username;
         }
 
         var faultResponse = await ApplyFaultAsync(_apiFaults.TryDequeue(out var queued) ? queued : null, _apiFaultRule, request, cancellationToken)
@@ -296,9 +303,10 @@ internal sealed class GatewayCore
             return GatewayResponse.InvalidAccessToken;
         }
 
-        switch (Tokens.Check(request.Token, Now))
+        switch (Tokens.Check(issued, Now))
         {
             case TokenState.Unknown:
+            case TokenState.Revoked:
                 return GatewayResponse.InvalidAccessToken;
             case TokenState.Expired:
                 return GatewayResponse.AccessTokenExpired;

@@ -3,13 +3,25 @@ using System.Security.Cryptography;
 
 namespace RapidSos.Http.Auth.Testing.Internal;
 
-/// <summary>Mints access tokens and remembers when each valid one expires; thread-safe.</summary>
-/// <remarks>Tokens stay known until revoked, so an expired one is told apart from an unknown one, as the gateway does.</remarks>
+/// <summary>Mints access tokens and remembers every one it issued: its owner, its expiry, its revocation; thread-safe.</summary>
+/// <remarks>
+/// <para>
+/// Tokens stay known after they expire or are revoked, so an expired one is told apart from an unknown one, as the
+/// gateway does, and a request's record can name the owner of any token the emulator issued.
+/// </para>
+/// <para>
+/// Every token gets a sequence number when it is issued. Revoking all the tokens records the last number handed out,
+/// and a token at or below that cut-off is revoked: one write, whatever the number of tokens, and nothing to walk on
+/// the request path.
+/// </para>
+/// </remarks>
 internal sealed class TokenStore
 {
     private const string UrlSafeAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _expiries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, IssuedToken> _tokens = new(StringComparer.Ordinal);
+    private long _lastSequence;
+    private long _allCutoff;
 
     /// <summary>Returns an opaque token of 28 random URL-safe characters, like the sandbox's client-credentials tokens.</summary>
     public static string CreateOpaqueToken() => RandomNumberGenerator.GetString(UrlSafeAlphabet, 28);
@@ -38,16 +50,45 @@ internal sealed class TokenStore
             Base64Url(header), ".", Base64Url(payload), ".", Base64Url(RandomNumberGenerator.GetBytes(32)));
     }
 
-    public void Add(string token, DateTimeOffset expiresAt) => _expiries[token] = expiresAt;
+    /// <summary>Hands out the sequence number of a token about to be issued.</summary>
+    public long NextSequence() => Interlocked.Increment(ref _lastSequence);
 
-    public TokenState Check(string token, DateTimeOffset now) =>
-        !_expiries.TryGetValue(token, out var expiresAt) ? TokenState.Unknown
-        : now >= expiresAt ? TokenState.Expired
+    public void Add(string token, IssuedToken issued) => _tokens[token] = issued;
+
+    /// <summary>Returns the token this emulator issued under that value, revoked or expired included; null if it issued none.</summary>
+    public IssuedToken? Find(string token) => _tokens.GetValueOrDefault(token);
+
+    public TokenState Check(IssuedToken? issued, DateTimeOffset now) =>
+        issued is null ? TokenState.Unknown
+        : IsRevoked(issued) ? TokenState.Revoked
+        : now >= issued.ExpiresAt ? TokenState.Expired
         : TokenState.Valid;
 
-    public bool Revoke(string token) => _expiries.TryRemove(token, out _);
+    /// <summary>Revokes one token; returns false if it is unknown or already revoked.</summary>
+    public bool Revoke(string token) => Find(token) is { } issued && !IsRevoked(issued) && issued.Revoke();
 
-    public void RevokeAll() => _expiries.Clear();
+    public void RevokeAll() => RaiseCutoff(ref _allCutoff, Volatile.Read(ref _lastSequence));
+
+    private bool IsRevoked(IssuedToken issued)
+    {
+        var sequence = issued.Sequence;
+        return issued.IsRevoked || sequence <= Interlocked.Read(ref _allCutoff);
+    }
+
+    private static void RaiseCutoff(ref long cutoff, long value)
+    {
+        var current = Interlocked.Read(ref cutoff);
+        while (current < value)
+        {
+            var seen = Interlocked.CompareExchange(ref cutoff, value, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
+    }
 
     private static string Base64Url(byte[] bytes) =>
         Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
@@ -56,8 +97,11 @@ internal sealed class TokenStore
 /// <summary>What the gateway thinks of a presented bearer token.</summary>
 internal enum TokenState
 {
-    /// <summary>Never issued, or revoked.</summary>
+    /// <summary>Never issued by this emulator.</summary>
     Unknown,
+
+    /// <summary>Issued, then revoked: by itself or with every token.</summary>
+    Revoked,
 
     /// <summary>Issued, and its lifetime has passed.</summary>
     Expired,
