@@ -32,6 +32,14 @@ namespace RapidSos.Http.Auth.Testing;
 /// </description></item>
 /// </list>
 /// <para>
+/// One emulator can play many agencies, as RapidSOS issues one client id and secret per agency: register each with
+/// <see cref="AddClient"/>, its Portal users with <see cref="AddUser(string, string, string)"/>, and script each
+/// agency's faults and revocations with <see cref="EnqueueFault(string, EmulatorFault)"/>,
+/// <see cref="RevokeClientTokens"/> and <see cref="RemoveClient"/>. Every token remembers its client and user, so
+/// <see cref="EmulatorRequest.TokenClientId"/> tells whose token an API request carried. Credentials and tokens are
+/// held in dictionaries read without locks, so thousands of clients cost a look-up per request.
+/// </para>
+/// <para>
 /// Every member is thread-safe, and every control takes effect for the requests that arrive after it is changed.
 /// The emulator never logs, and keeps only a bounded record of requests, so it can serve load tests.
 /// </para>
@@ -222,7 +230,11 @@ public sealed class RapidSosGatewayEmulator : IAsyncDisposable, IDisposable
     /// <exception cref="ObjectDisposedException">The emulator is disposed.</exception>
     public HttpClient CreateClient() => new(CreateHandler(), disposeHandler: true) { BaseAddress = BaseAddress };
 
-    /// <summary>Adds a client the token endpoints accept, or gives a known client a new secret (the old one stops working).</summary>
+    /// <summary>
+    /// Adds a client the token endpoints accept, or gives a known client a new secret (the old one stops working).
+    /// Tokens already issued to the client stay valid, as on the gateway after a secret rotation; see
+    /// <see cref="RevokeClientTokens"/>.
+    /// </summary>
     /// <param name="clientId">The client id, compared case-sensitively.</param>
     /// <param name="clientSecret">The client secret, compared case-sensitively after form or Basic decoding.</param>
     /// <exception cref="ArgumentException"><paramref name="clientId"/> is null or empty, or <paramref name="clientSecret"/> is null.</exception>
@@ -233,7 +245,28 @@ public sealed class RapidSosGatewayEmulator : IAsyncDisposable, IDisposable
         _core.Credentials.SetClient(clientId, clientSecret);
     }
 
-    /// <summary>Adds a RapidSOS Portal user the password grant accepts, or gives a known user a new password.</summary>
+    /// <summary>
+    /// Removes a client, as when an agency's secret is revoked in the RapidSOS Portal: its token requests are answered
+    /// 401 <c>invalid_client</c>, and every token issued to it so far, password-grant tokens included, is revoked.
+    /// Adding the client again issues new tokens; the revoked ones stay revoked. Its users and queued faults are kept.
+    /// </summary>
+    /// <param name="clientId">The client id.</param>
+    /// <returns><see langword="true"/> if the client was known; <see langword="false"/> if not (its tokens, if any, are revoked all the same).</returns>
+    /// <exception cref="ArgumentException"><paramref name="clientId"/> is null or empty.</exception>
+    public bool RemoveClient(string clientId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(clientId);
+        var removed = _core.Credentials.RemoveClient(clientId);
+
+        // After the removal, so a request that passed the secret check just before it is covered too.
+        _core.Tokens.RevokeClient(clientId);
+        return removed;
+    }
+
+    /// <summary>
+    /// Adds a RapidSOS Portal user the password grant accepts through any client, or replaces a known user's password
+    /// and lifts any restriction to one client.
+    /// </summary>
     /// <param name="username">The username, compared case-sensitively.</param>
     /// <param name="password">The password.</param>
     /// <exception cref="ArgumentException"><paramref name="username"/> is null or empty, or <paramref name="password"/> is null.</exception>
@@ -241,7 +274,41 @@ public sealed class RapidSosGatewayEmulator : IAsyncDisposable, IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(username);
         ArgumentNullException.ThrowIfNull(password);
-        _core.Credentials.SetUser(username, password);
+        _core.Credentials.SetUser(username, password, clientId: null);
+    }
+
+    /// <summary>
+    /// Adds a RapidSOS Portal user of one agency: the password grant accepts the user only with that client's id and
+    /// secret, and answers 400 <c>Invalid user credentials.</c> through any other client. Replaces a known user's
+    /// password and client. The client need not be added yet.
+    /// </summary>
+    /// <param name="clientId">The client id of the user's agency.</param>
+    /// <param name="username">The username, compared case-sensitively; a user belongs to one client at most.</param>
+    /// <param name="password">The password.</param>
+    /// <exception cref="ArgumentException">
+    /// <paramref name="clientId"/> or <paramref name="username"/> is null or empty, or <paramref name="password"/> is null.
+    /// </exception>
+    public void AddUser(string clientId, string username, string password)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(clientId);
+        ArgumentException.ThrowIfNullOrEmpty(username);
+        ArgumentNullException.ThrowIfNull(password);
+        _core.Credentials.SetUser(username, password, clientId);
+    }
+
+    /// <summary>
+    /// Removes a RapidSOS Portal user: the password grant answers 400 <c>Invalid user credentials.</c> for them, and
+    /// every token issued to them so far is revoked. Adding the user again issues new tokens.
+    /// </summary>
+    /// <param name="username">The username.</param>
+    /// <returns><see langword="true"/> if the user was known; <see langword="false"/> if not (their tokens, if any, are revoked all the same).</returns>
+    /// <exception cref="ArgumentException"><paramref name="username"/> is null or empty.</exception>
+    public bool RemoveUser(string username)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(username);
+        var removed = _core.Credentials.RemoveUser(username);
+        _core.Tokens.RevokeUser(username);
+        return removed;
     }
 
     /// <summary>
@@ -287,6 +354,30 @@ public sealed class RapidSosGatewayEmulator : IAsyncDisposable, IDisposable
 
     /// <summary>Invalidates every token issued so far: the API answers 401 <c>Invalid Access Token</c> to them. Later tokens work.</summary>
     public void RevokeAllTokens() => _core.Tokens.RevokeAll();
+
+    /// <summary>
+    /// Invalidates every token issued so far to one client, by either grant: the API answers 401
+    /// <c>Invalid Access Token</c> to them. Other clients' tokens, and the client's later tokens, work.
+    /// </summary>
+    /// <param name="clientId">The client id.</param>
+    /// <exception cref="ArgumentException"><paramref name="clientId"/> is null or empty.</exception>
+    public void RevokeClientTokens(string clientId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(clientId);
+        _core.Tokens.RevokeClient(clientId);
+    }
+
+    /// <summary>
+    /// Invalidates every password-grant token issued so far to one RapidSOS Portal user, through any client: the API
+    /// answers 401 <c>Invalid Access Token</c> to them. Other tokens, and the user's later tokens, work.
+    /// </summary>
+    /// <param name="username">The username.</param>
+    /// <exception cref="ArgumentException"><paramref name="username"/> is null or empty.</exception>
+    public void RevokeUserTokens(string username)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(username);
+        _core.Tokens.RevokeUser(username);
+    }
 
     /// <summary>Invalidates one token: the API answers 401 <c>Invalid Access Token</c> to it.</summary>
     /// <param name="token">The access token.</param>

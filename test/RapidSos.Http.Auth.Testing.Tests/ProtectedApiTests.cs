@@ -112,6 +112,75 @@ public sealed class ProtectedApiTests : EmulatorTestBase
     }
 
     [Test]
+    public async Task RevokeClientTokens_OneClient_ItsTokensOfBothGrantsRefusedOthersAndLaterOnesWork()
+    {
+        var (emulator, client) = await StartAsync();
+        emulator.AddClient("agency-b", "secret-b");
+        var clientToken = await GetTokenAsync(client);
+        var userToken = await GetUserTokenAsync(client);
+        var otherClientToken = await GetTokenAsync(client, "agency-b", "secret-b");
+        var otherClientUserToken = await GetUserTokenAsync(client, clientId: "agency-b", clientSecret: "secret-b");
+
+        emulator.RevokeClientTokens(ClientId);
+        var fresh = await GetTokenAsync(client);
+        var statuses = new List<HttpStatusCode>();
+        foreach (var token in new[] { clientToken, userToken, otherClientToken, otherClientUserToken, fresh })
+        {
+            using var response = await GetWithTokenAsync(client, "v1/ping", "Bearer " + token);
+            statuses.Add(response.StatusCode);
+        }
+
+        using var revoked = await GetWithTokenAsync(client, "v1/ping", "Bearer " + clientToken);
+        var body = await revoked.Content.ReadAsStringAsync();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(statuses, Is.EqualTo(new[]
+            {
+                HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK,
+            }));
+            Assert.That(body, Is.EqualTo(InvalidTokenBody));
+        });
+    }
+
+    [Test]
+    public async Task RevokeUserTokens_OneUser_TheirTokensThroughAnyClientRefusedOthersAndLaterOnesWork()
+    {
+        var (emulator, client) = await StartAsync();
+        emulator.AddClient("agency-b", "secret-b");
+        emulator.AddUser("other-user", "other-password");
+        var userToken = await GetUserTokenAsync(client);
+        var userTokenThroughOtherClient = await GetUserTokenAsync(client, clientId: "agency-b", clientSecret: "secret-b");
+        var otherUserToken = await GetUserTokenAsync(client, "other-user", "other-password");
+        var clientToken = await GetTokenAsync(client);
+
+        emulator.RevokeUserTokens(Username);
+        var fresh = await GetUserTokenAsync(client);
+        var statuses = new List<HttpStatusCode>();
+        foreach (var token in new[] { userToken, userTokenThroughOtherClient, otherUserToken, clientToken, fresh })
+        {
+            using var response = await GetWithTokenAsync(client, "v1/ping", "Bearer " + token);
+            statuses.Add(response.StatusCode);
+        }
+
+        Assert.That(statuses, Is.EqualTo(new[]
+        {
+            HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK,
+        }));
+    }
+
+    [Test]
+    public async Task RevokeToken_TokenAlreadyRevokedWithItsClient_ReturnsFalse()
+    {
+        var (emulator, client) = await StartAsync();
+        var token = await GetTokenAsync(client);
+
+        emulator.RevokeClientTokens(ClientId);
+
+        Assert.That(emulator.RevokeToken(token), Is.False);
+    }
+
+    [Test]
     public async Task RevokeToken_TokenAlreadyRevokedWithAll_ReturnsFalse()
     {
         var (emulator, client) = await StartAsync();

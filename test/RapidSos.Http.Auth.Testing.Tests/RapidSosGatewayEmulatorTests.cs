@@ -216,8 +216,15 @@ public sealed class RapidSosGatewayEmulatorTests
             Assert.That(() => emulator.EnqueueFault(null!), Throws.ArgumentNullException);
             Assert.That(() => emulator.EnqueueApiFault(null!), Throws.ArgumentNullException);
             Assert.That(() => emulator.RevokeToken(null!), Throws.ArgumentNullException);
+            Assert.That(() => emulator.AddUser(string.Empty, "u", "p"), Throws.ArgumentException);
+            Assert.That(() => emulator.AddUser("c", string.Empty, "p"), Throws.ArgumentException);
+            Assert.That(() => emulator.AddUser("c", "u", null!), Throws.ArgumentNullException);
+            Assert.That(() => emulator.RemoveClient(null!), Throws.ArgumentNullException);
+            Assert.That(() => emulator.RemoveUser(string.Empty), Throws.ArgumentException);
             Assert.That(() => emulator.EnqueueFault(string.Empty, EmulatorFault.Empty(500)), Throws.ArgumentException);
             Assert.That(() => emulator.EnqueueFault("c", null!), Throws.ArgumentNullException);
+            Assert.That(() => emulator.RevokeClientTokens(string.Empty), Throws.ArgumentException);
+            Assert.That(() => emulator.RevokeUserTokens(null!), Throws.ArgumentNullException);
         });
     }
 

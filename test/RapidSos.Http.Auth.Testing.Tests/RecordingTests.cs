@@ -125,6 +125,55 @@ public sealed class RecordingTests : EmulatorTestBase
     }
 
     [Test]
+    public async Task TokenClientId_ThousandAgenciesConcurrently_EachApiRequestCarriedItsOwnAgencysToken()
+    {
+        const int Agencies = 1_000;
+        var (emulator, client) = await StartAsync();
+        for (var i = 0; i < Agencies; i++)
+        {
+            emulator.AddClient($"agency-{i}", $"secret-{i}");
+            emulator.AddUser($"agency-{i}", $"tc-{i}", $"pw-{i}");
+        }
+
+        // Every third agency signs a user in, every other one sends its client in a Basic header, to cover each path.
+        var statuses = await Task.WhenAll(Enumerable.Range(0, Agencies).Select(async i =>
+        {
+            var id = $"agency-{i}";
+            string token;
+            if (i % 3 == 0)
+            {
+                token = await GetUserTokenAsync(client, $"tc-{i}", $"pw-{i}", id, $"secret-{i}");
+            }
+            else if (i % 2 == 0)
+            {
+                using var basic = await PostBasicTokenRequestAsync(client, id, $"secret-{i}");
+                token = await ReadTokenAsync(basic);
+            }
+            else
+            {
+                token = await GetTokenAsync(client, id, $"secret-{i}");
+            }
+
+            using var ping = await GetWithTokenAsync(client, $"v1/ping?agency={id}", "Bearer " + token);
+            return ping.StatusCode;
+        }));
+
+        var apiRequests = emulator.Requests.Where(r => r.IsApiRequest).ToList();
+        var tokenRequestsPerClient = emulator.TokenRequests.GroupBy(r => r.ClientId).ToDictionary(g => g.Key!, g => g.Count());
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(statuses, Has.All.EqualTo(HttpStatusCode.OK));
+            Assert.That(apiRequests, Has.Count.EqualTo(Agencies));
+            Assert.That(apiRequests.Where(r => r.Query != "?agency=" + r.TokenClientId), Is.Empty, "an API request carried another agency's token");
+            Assert.That(apiRequests.Count(r => r.TokenUsername is not null), Is.EqualTo((Agencies + 2) / 3));
+            Assert.That(apiRequests.Where(r => r.TokenUsername is not null && r.TokenUsername != "tc-" + r.TokenClientId!["agency-".Length..]), Is.Empty);
+            Assert.That(tokenRequestsPerClient, Has.Count.EqualTo(Agencies));
+            Assert.That(tokenRequestsPerClient.Values, Has.All.EqualTo(1));
+        });
+    }
+
+    [Test]
     public async Task Counters_TwoHundredConcurrentRequests_AreExact()
     {
         var (emulator, client) = await StartAsync();

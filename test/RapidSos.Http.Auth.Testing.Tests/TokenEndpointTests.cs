@@ -300,6 +300,144 @@ public sealed class TokenEndpointTests : EmulatorTestBase
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
     }
 
+    [Test]
+    public async Task AddClient_ExistingClient_TokensIssuedBeforeStayValid()
+    {
+        var (emulator, client) = await StartAsync();
+        var token = await GetTokenAsync(client);
+
+        emulator.AddClient(ClientId, "rotated");
+        using var ping = await GetWithTokenAsync(client, "v1/ping", "Bearer " + token);
+
+        Assert.That(ping.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+    }
+
+    [TestCase(ClientId, "wrong-secret")]
+    [TestCase("unknown-client", ClientSecret)]
+    public async Task TokenEndpoint_PasswordGrantWithValidUserButBadClient_ReturnsInvalidClient(string clientId, string clientSecret)
+    {
+        var (_, client) = await StartAsync();
+
+        using var response = await client.PostAsync("oauth/v2/token", PasswordForm(clientId: clientId, clientSecret: clientSecret));
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+            Assert.That(body, Is.EqualTo(InvalidClientBody));
+        });
+    }
+
+    [Test]
+    public async Task AddUser_BoundToClient_PasswordGrantAcceptedOnlyThroughThatClient()
+    {
+        var (emulator, client) = await StartAsync();
+        emulator.AddClient("agency-a", "secret-a");
+        emulator.AddClient("agency-b", "secret-b");
+        emulator.AddUser("agency-a", "tc@agency-a.example", "pw-a");
+
+        using var ownAgency = await client.PostAsync("oauth/v2/token", PasswordForm("tc@agency-a.example", "pw-a", "agency-a", "secret-a"));
+        using var otherAgency = await client.PostAsync("oauth/v2/token", PasswordForm("tc@agency-a.example", "pw-a", "agency-b", "secret-b"));
+        var otherBody = await otherAgency.Content.ReadAsStringAsync();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(ownAgency.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(otherAgency.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(otherBody, Is.EqualTo("{\"detail\":\"Invalid user credentials.\"}"));
+        });
+    }
+
+    [Test]
+    public async Task AddUser_WithoutClientAfterBoundToOne_AcceptedThroughAnyClient()
+    {
+        var (emulator, client) = await StartAsync();
+        emulator.AddClient("agency-a", "secret-a");
+        emulator.AddUser("agency-a", Username, "old");
+
+        emulator.AddUser(Username, Password);
+        using var response = await client.PostAsync("oauth/v2/token", PasswordForm());
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+    }
+
+    [Test]
+    public async Task RemoveClient_KnownClient_RefusesItsTokenRequestsAndRevokesItsTokensOfBothGrants()
+    {
+        var (emulator, client) = await StartAsync();
+        emulator.AddClient("agency-b", "secret-b");
+        var clientToken = await GetTokenAsync(client);
+        var userToken = await GetUserTokenAsync(client);
+        var otherAgencyToken = await GetTokenAsync(client, "agency-b", "secret-b");
+
+        var removed = emulator.RemoveClient(ClientId);
+        var removedAgain = emulator.RemoveClient(ClientId);
+        using var tokenRequest = await client.PostAsync("oauth/token", ClientCredentialsForm());
+        var tokenRequestBody = await tokenRequest.Content.ReadAsStringAsync();
+        using var clientPing = await GetWithTokenAsync(client, "v1/ping", "Bearer " + clientToken);
+        using var userPing = await GetWithTokenAsync(client, "v1/ping", "Bearer " + userToken);
+        using var otherPing = await GetWithTokenAsync(client, "v1/ping", "Bearer " + otherAgencyToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(removed, Is.True);
+            Assert.That(removedAgain, Is.False);
+            Assert.That(tokenRequest.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+            Assert.That(tokenRequestBody, Is.EqualTo(InvalidClientBody));
+            Assert.That(clientPing.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+            Assert.That(userPing.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+            Assert.That(otherPing.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        });
+    }
+
+    [Test]
+    public async Task RemoveClient_ThenAddedAgain_NewTokensWorkAndOldOnesStayRevoked()
+    {
+        var (emulator, client) = await StartAsync();
+        var oldToken = await GetTokenAsync(client);
+
+        emulator.RemoveClient(ClientId);
+        emulator.AddClient(ClientId, "new-secret");
+        var newToken = await GetTokenAsync(client, ClientId, "new-secret");
+        using var oldPing = await GetWithTokenAsync(client, "v1/ping", "Bearer " + oldToken);
+        using var newPing = await GetWithTokenAsync(client, "v1/ping", "Bearer " + newToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(oldPing.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+            Assert.That(newPing.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        });
+    }
+
+    [Test]
+    public async Task RemoveUser_KnownUser_RefusesTheirPasswordGrantAndRevokesOnlyTheirTokens()
+    {
+        var (emulator, client) = await StartAsync();
+        emulator.AddUser("other-user", "other-password");
+        var userToken = await GetUserTokenAsync(client);
+        var otherUserToken = await GetUserTokenAsync(client, "other-user", "other-password");
+        var clientToken = await GetTokenAsync(client);
+
+        var removed = emulator.RemoveUser(Username);
+        var removedAgain = emulator.RemoveUser(Username);
+        using var passwordGrant = await client.PostAsync("oauth/v2/token", PasswordForm());
+        var passwordGrantBody = await passwordGrant.Content.ReadAsStringAsync();
+        using var userPing = await GetWithTokenAsync(client, "v1/ping", "Bearer " + userToken);
+        using var otherUserPing = await GetWithTokenAsync(client, "v1/ping", "Bearer " + otherUserToken);
+        using var clientPing = await GetWithTokenAsync(client, "v1/ping", "Bearer " + clientToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(removed, Is.True);
+            Assert.That(removedAgain, Is.False);
+            Assert.That(passwordGrant.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(passwordGrantBody, Is.EqualTo("{\"detail\":\"Invalid user credentials.\"}"));
+            Assert.That(userPing.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+            Assert.That(otherUserPing.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(clientPing.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        });
+    }
+
     [TestCase("unknown-client", ClientSecret)]
     [TestCase(ClientId, "wrong-secret")]
     [TestCase("EMULATOR-CLIENT", ClientSecret)]

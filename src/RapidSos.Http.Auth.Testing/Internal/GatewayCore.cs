@@ -50,7 +50,7 @@ internal sealed class GatewayCore
 
         if (options.Username is not null)
         {
-            Credentials.SetUser(options.Username, options.Password ?? string.Empty);
+            Credentials.SetUser(options.Username, options.Password ?? string.Empty, clientId: null);
         }
     }
 
@@ -244,20 +244,22 @@ internal sealed class GatewayCore
             }
         }
 
+        // Numbered before the check, so a client or user removed after it passed still revokes this token.
+        var sequence = Tokens.NextSequence();
         if (!Credentials.IsValidClient(clientId, clientSecret))
         {
             return GatewayResponse.InvalidClient;
         }
 
-        if (username is not null && !Credentials.IsValidUser(username, form["password"]))
+        if (username is not null && !Credentials.IsValidUser(username, form["password"], clientId))
         {
             return GatewayResponse.InvalidUserCredentials;
         }
 
-        return IssueToken(request, clientId, username, form.GetValueOrDefault("scope") ?? string.Empty);
+        return IssueToken(request, clientId, username, form.GetValueOrDefault("scope") ?? string.Empty, sequence);
     }
 
-    private GatewayResponse IssueToken(EmulatorRequest request, string clientId, string? username, string scope)
+    private GatewayResponse IssueToken(EmulatorRequest request, string clientId, string? username, string scope, long sequence)
     {
         var issuedAt = Now;
         var lifetime = TokenLifetime;
@@ -265,7 +267,7 @@ internal sealed class GatewayCore
         var token = username is null
             ? TokenStore.CreateOpaqueToken()
             : TokenStore.CreateJwtLikeToken(username, clientId, scope, issuedAt, expiresAt);
-        Tokens.Add(token, new IssuedToken(clientId, username, expiresAt, Tokens.NextSequence()));
+        Tokens.Add(token, new IssuedToken(clientId, username, expiresAt, sequence));
         request.Token = token;
         request.TokenClientId = clientId;
         request.TokenUsername = username;

@@ -2,8 +2,8 @@ namespace RapidSos.Http.Auth.Testing.Internal;
 
 /// <summary>A token the emulator issued: whose it is, when it expires, and whether it was revoked on its own.</summary>
 /// <remarks>
-/// <see cref="Sequence"/> orders tokens by issue, so revoking every token is one cut-off number (see
-/// <see cref="TokenStore"/>) rather than a walk over the tokens.
+/// <see cref="Sequence"/> orders tokens by issue, so revoking every token of a client, a user or the whole
+/// emulator is one cut-off number (see <see cref="TokenStore"/>) rather than a walk over the tokens.
 /// </remarks>
 internal sealed class IssuedToken
 {

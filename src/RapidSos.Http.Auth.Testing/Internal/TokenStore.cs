@@ -10,9 +10,11 @@ namespace RapidSos.Http.Auth.Testing.Internal;
 /// gateway does, and a request's record can name the owner of any token the emulator issued.
 /// </para>
 /// <para>
-/// Every token gets a sequence number when it is issued. Revoking all the tokens records the last number handed out,
-/// and a token at or below that cut-off is revoked: one write, whatever the number of tokens, and nothing to walk on
-/// the request path.
+/// Every token gets a sequence number when its request is about to be authenticated. Revoking all the tokens of a
+/// client, of a user or of the emulator records the last number handed out, and a token at or below its cut-off is
+/// revoked: one dictionary write, whatever the number of tokens, and nothing to walk on the request path. Numbering
+/// before the credentials are checked closes the race with <see cref="RevokeClient"/>: a request that passed the
+/// check before a client was removed gets a number the removal's cut-off covers.
 /// </para>
 /// </remarks>
 internal sealed class TokenStore
@@ -20,6 +22,8 @@ internal sealed class TokenStore
     private const string UrlSafeAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
     private readonly ConcurrentDictionary<string, IssuedToken> _tokens = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _clientCutoffs = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _userCutoffs = new(StringComparer.Ordinal);
     private long _lastSequence;
     private long _allCutoff;
 
@@ -50,7 +54,7 @@ internal sealed class TokenStore
             Base64Url(header), ".", Base64Url(payload), ".", Base64Url(RandomNumberGenerator.GetBytes(32)));
     }
 
-    /// <summary>Hands out the sequence number of a token about to be issued.</summary>
+    /// <summary>Hands out the sequence number of a token about to be issued; take it before checking credentials.</summary>
     public long NextSequence() => Interlocked.Increment(ref _lastSequence);
 
     public void Add(string token, IssuedToken issued) => _tokens[token] = issued;
@@ -69,10 +73,24 @@ internal sealed class TokenStore
 
     public void RevokeAll() => RaiseCutoff(ref _allCutoff, Volatile.Read(ref _lastSequence));
 
+    public void RevokeClient(string clientId) => RaiseCutoff(_clientCutoffs, clientId);
+
+    public void RevokeUser(string username) => RaiseCutoff(_userCutoffs, username);
+
     private bool IsRevoked(IssuedToken issued)
     {
         var sequence = issued.Sequence;
-        return issued.IsRevoked || sequence <= Interlocked.Read(ref _allCutoff);
+        return issued.IsRevoked
+            || sequence <= Interlocked.Read(ref _allCutoff)
+            || (_clientCutoffs.TryGetValue(issued.ClientId, out var clientCutoff) && sequence <= clientCutoff)
+            || (issued.Username is not null && _userCutoffs.TryGetValue(issued.Username, out var userCutoff) && sequence <= userCutoff);
+    }
+
+    private void RaiseCutoff(ConcurrentDictionary<string, long> cutoffs, string key)
+    {
+        // Read after the caller's change to the credentials (see the remarks), and never lowered by a slower revoker.
+        var cutoff = Volatile.Read(ref _lastSequence);
+        cutoffs.AddOrUpdate(key, cutoff, (_, existing) => Math.Max(existing, cutoff));
     }
 
     private static void RaiseCutoff(ref long cutoff, long value)
@@ -100,7 +118,7 @@ internal enum TokenState
     /// <summary>Never issued by this emulator.</summary>
     Unknown,
 
-    /// <summary>Issued, then revoked: by itself or with every token.</summary>
+    /// <summary>Issued, then revoked: by itself, with its client or user, or with every token.</summary>
     Revoked,
 
     /// <summary>Issued, and its lifetime has passed.</summary>
