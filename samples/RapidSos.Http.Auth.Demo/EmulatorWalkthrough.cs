@@ -133,6 +133,56 @@ internal static class EmulatorWalkthrough
             }
         }
 
+        // 7. Many agencies: credentials chosen per request by a resolver.
+        Out.Step(7, "Three agencies, one service: a resolver picks each request's credentials; one agency's secret is revoked mid-run");
+        string[] agencies = ["county-911", "city-psap", "state-patrol"];
+        foreach (var agency in agencies)
+        {
+            gateway.AddClient(agency, $"{agency}-secret");
+        }
+
+        await using (var app = App.CreateForAgencies(gateway))
+        {
+            gateway.ResetRecords();
+            var first = await Task.WhenAll(agencies.SelectMany(a => Enumerable.Repeat(a, 10)).Select(a => app.Agencies.PingAsync(a)));
+            var ownToken = gateway.Requests.Where(r => r.IsApiRequest).Count(r => r.TokenClientId == r.Headers["X-Agency"]);
+            Out.Info($"30 calls for 3 agencies: {first.Count(s => s == HttpStatusCode.OK)} OK, {gateway.TokenRequestCount} token requests, {ownToken}/30 carried their own agency's token");
+
+            gateway.RemoveClient("city-psap");
+            var before = gateway.TokenRequestCount;
+            var cityFailed = 0;
+            try
+            {
+                await app.Agencies.PingAsync("city-psap");
+            }
+            catch (RapidSosAuthenticationException ex)
+            {
+                cityFailed++;
+                Out.Info($"city-psap after its secret was revoked: {(int?)ex.StatusCode} \"{ex.Detail}\"");
+            }
+
+            var others = await Task.WhenAll(new[] { "county-911", "state-patrol" }.SelectMany(a => Enumerable.Repeat(a, 10)).Select(a => app.Agencies.PingAsync(a)));
+            var otherTokenRequests = gateway.TokenRequests.Skip(before).Count(r => r.ClientId != "city-psap");
+            Out.Info($"the other two agencies: {others.Count(s => s == HttpStatusCode.OK)}/20 OK, {otherTokenRequests} new token requests");
+            outcomes.Add(Check("many agencies", "30 OK, 3 token requests, own tokens; revoked agency alone fails",
+                $"{first.Count(s => s == HttpStatusCode.OK)} OK, {before} token requests, {ownToken}/30 own tokens, revoked fails: {cityFailed == 1}, others {others.Count(s => s == HttpStatusCode.OK)}/20",
+                first.All(s => s == HttpStatusCode.OK) && before == 3 && ownToken == 30 && cityFailed == 1 && others.All(s => s == HttpStatusCode.OK) && otherTokenRequests == 0));
+
+            // 8. A signed-in user's own password-grant token, dropped at sign-out.
+            Out.Step(8, "A telecommunicator signs in (password grant), works, and signs out");
+            gateway.AddUser("county-911", "dispatcher-7", "correct horse");
+            var user = RapidSosCredential.ForUser("county-911", "county-911-secret", "dispatcher-7", "correct horse");
+            var status = await app.Agencies.PingAsUserAsync(user);
+            var signedIn = gateway.Requests.Last(r => r.IsApiRequest).TokenUsername;
+            app.TokenCache.Remove(user);
+            var userRequests = gateway.TokenRequests.Count(r => r.TokenUsername == "dispatcher-7");
+            await app.Agencies.PingAsUserAsync(user);
+            var afterSignIn = gateway.TokenRequests.Count(r => r.TokenUsername == "dispatcher-7");
+            Out.Info($"as {user}: {(int)status} {status}, the API saw a token of '{signedIn}'; after sign-out the next sign-in fetched a new token ({afterSignIn - userRequests} request)");
+            outcomes.Add(Check("sign-out", "the user's own token; a new one after sign-out", $"{(int)status}, token of '{signedIn}', {afterSignIn - userRequests} new request after sign-out",
+                status == HttpStatusCode.OK && signedIn == "dispatcher-7" && userRequests == 1 && afterSignIn == 2));
+        }
+
         Console.WriteLine();
         PrintSummary(outcomes, total.Elapsed);
         return outcomes.Count(o => !o.Passed);
@@ -197,6 +247,50 @@ internal static class EmulatorWalkthrough
             return new App(services.BuildServiceProvider());
         }
 
+        public AgencyClient Agencies => _services.GetRequiredService<AgencyClient>();
+
+        public IRapidSosTokenCache TokenCache => _services.GetRequiredService<IRapidSosTokenCache>();
+
+        /// <summary>A vendor's service: no credentials of its own, a resolver that looks each agency up.</summary>
+        public static App CreateForAgencies(RapidSosGatewayEmulator gateway)
+        {
+            var services = new ServiceCollection();
+            services.AddRapidSosAuthentication(o => o.BaseAddress = gateway.BaseAddress);
+            services.AddRapidSosCredentialResolver<AgencyResolver>();
+            services.AddHttpClient<AgencyClient>().AddRapidSosBearerToken();
+            return new App(services.BuildServiceProvider());
+        }
+
         public ValueTask DisposeAsync() => _services.DisposeAsync();
+    }
+
+    /// <summary>Reads the agency from the request and returns its credentials, built once per agency (a vault or a database in real life).</summary>
+    private sealed class AgencyResolver : IRapidSosCredentialResolver
+    {
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, RapidSosCredential> _byAgency = new();
+
+        public ValueTask<RapidSosCredential?> ResolveAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            request.Headers.TryGetValues("X-Agency", out var values) && values.FirstOrDefault() is { } agency
+                ? new(_byAgency.GetOrAdd(agency, static a => new RapidSosCredential(a, $"{a}-secret")))
+                : default;
+    }
+
+    /// <summary>A typed client that says which agency each call is for.</summary>
+    private sealed class AgencyClient(HttpClient http)
+    {
+        public async Task<HttpStatusCode> PingAsync(string agency)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "v1/ping");
+            request.Headers.Add("X-Agency", agency);
+            using var response = await http.SendAsync(request);
+            return response.StatusCode;
+        }
+
+        public async Task<HttpStatusCode> PingAsUserAsync(RapidSosCredential user)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "v1/ping").WithRapidSosCredential(user);
+            using var response = await http.SendAsync(request);
+            return response.StatusCode;
+        }
     }
 }
