@@ -2,7 +2,8 @@ using BenchmarkDotNet.Running;
 using RapidSos.Http.Auth.Benchmarks.Anatomy;
 using RapidSos.Http.Auth.Benchmarks.Quick;
 
-// --quick: every scenario with short iterations, one "name: value unit" line per figure.
+// --quick: every scenario with short iterations, one "name: value unit" line per figure; --credentials: only the
+// run-time credential ones (hot path with a credential or a resolver, 1,000 agencies cold, memory per set).
 // Otherwise: a normal BenchmarkDotNet run of the hot-path benchmarks, with its usual arguments (--filter ...).
 if (args.Contains("--anatomy", StringComparer.Ordinal))
 {
@@ -13,6 +14,11 @@ if (args.Contains("--refusal", StringComparer.Ordinal))
 {
     await RapidSos.Http.Auth.Benchmarks.Scenarios.TokenEndpointRefusal.RunAsync();
     return 0;
+}
+
+if (args.Contains("--credentials", StringComparer.Ordinal))
+{
+    return await QuickRun.RunAsync(credentialsOnly: true);
 }
 
 if (args.Contains("--quick", StringComparer.Ordinal))

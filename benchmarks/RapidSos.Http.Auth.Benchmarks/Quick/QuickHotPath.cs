@@ -22,6 +22,11 @@ internal static class QuickHotPath
     private const int Passes = 2;
     private const int BenchmarkCount = 7;
     private const int WiringBenchmarkCount = 12;
+    private const double CredentialTimeGoalNs = 60;
+    private const int CredentialBenchmarkCount = 6;
+
+    /// <summary>1b's factory-wired handler arm, by terminal, once it has run: 1c compares its baseline with it.</summary>
+    private static readonly Dictionary<TerminalCompletion, Measurement> s_factoryHandler = [];
 
     public static void Run()
     {
@@ -29,14 +34,7 @@ internal static class QuickHotPath
         Report.Note("time = median of the iterations (±standard error), alloc = bytes per operation (MemoryDiagnoser)");
         Report.Note("Asynchronous = the terminal returns a pending task completed right after SendAsync returns, on the same thread (no thread hop)");
 
-        var wallClockJob = Job.Default
-            .WithToolchain(InProcessEmitToolchain.Instance)
-            .WithLaunchCount(1)
-            .WithWarmupCount(2)
-            .WithIterationCount(7)
-            .WithIterationTime(TimeInterval.FromMilliseconds(100))
-            .WithEvaluateOverhead(false)
-            .WithId("Quick");
+        var wallClockJob = QuickJob();
         var job = wallClockJob;
         var cpuClock = ThreadCpuClock.Instance.IsAvailable;
         if (cpuClock)
@@ -50,13 +48,7 @@ internal static class QuickHotPath
         Report.Note($"{Passes} passes over all the benchmarks; each figure is the best pass's median, so a burst of load elsewhere in one pass does not decide it");
 
         var log = new AccumulationLogger();
-        var config = ManualConfig.CreateEmpty()
-            .AddJob(job)
-            .AddDiagnoser(MemoryDiagnoser.Default)
-            .AddLogger(log)
-            .AddColumnProvider(DefaultColumnProviders.Instance)
-            .WithArtifactsPath(Path.Combine(Path.GetTempPath(), "RapidSos.Http.Auth.Benchmarks"))
-            .WithOptions(ConfigOptions.DisableLogFile);
+        var config = Config(job, log);
 
         var results = new List<BenchmarkReport>();
         for (var pass = 0; pass < Passes; pass++)
@@ -112,13 +104,7 @@ internal static class QuickHotPath
         Report.Note($"each invocation awaits {AppWiringBenchmarks.Ops} sends in a loop; yield = the terminal does 'await Task.Yield()' before answering, so the response completes on a thread-pool thread as over a socket");
         Report.Note("clock = wall clock (the yielding arms run on the thread pool); time = median, alloc = MemoryDiagnoser bytes per operation (process-wide)");
 
-        var config = ManualConfig.CreateEmpty()
-            .AddJob(job)
-            .AddDiagnoser(MemoryDiagnoser.Default)
-            .AddLogger(log)
-            .AddColumnProvider(DefaultColumnProviders.Instance)
-            .WithArtifactsPath(Path.Combine(Path.GetTempPath(), "RapidSos.Http.Auth.Benchmarks"))
-            .WithOptions(ConfigOptions.DisableLogFile);
+        var config = Config(job, log);
 
         var results = new List<BenchmarkReport>();
         for (var pass = 0; pass < Passes; pass++)
@@ -141,6 +127,10 @@ internal static class QuickHotPath
                 var none = FindWiring(results, nameof(AppWiringBenchmarks.NoHandler), wiring, terminal);
                 var floor = FindWiring(results, nameof(AppWiringBenchmarks.Floor), wiring, terminal);
                 var handler = FindWiring(results, nameof(AppWiringBenchmarks.BearerTokenHandler), wiring, terminal);
+                if (wiring == Wiring.Factory)
+                {
+                    s_factoryHandler[terminal] = handler;
+                }
 
                 Print($"{variant}.no_handler", none);
                 Print($"{variant}.floor", floor);
@@ -159,6 +149,82 @@ internal static class QuickHotPath
                 Report.Goal($"{variant}.handler_minus_floor.alloc", Signed(extraBytes, "0"), "B", extraBytes <= 0, "+0 B");
             }
         }
+    }
+
+    /// <summary>
+    /// Scenario 1c: <see cref="CredentialWiringBenchmarks"/>, the factory-wired hot path with a reused credential on
+    /// the request and with a resolver, against the static registration in the same run; wall clock, as 1b.
+    /// </summary>
+    public static void RunCredentials()
+    {
+        Report.Section("1c. hot path with run-time credentials: named clients from IHttpMessageHandlerFactory (AddRapidSosBearerToken, loggers removed), GET with Accept, warm caches, one request at a time");
+        Report.Note($"static = the registration's own credentials; request_credential = the same registration, a reused RapidSosCredential set once on the reused request (WithRapidSosCredential); resolver = a registration whose IRapidSosCredentialResolver returns a kept instance synchronously");
+        Report.Note($"each invocation awaits {CredentialWiringBenchmarks.Ops} sends in a loop, as 1b; clock = wall clock; {Passes} passes, best median; alloc compared in whole 8-byte units, as 1b");
+        Report.Note("the process has now seen a request with a credential, so every request looks for one (the library's process-wide switch): 'static' pays that look-up, 1b's factory handler arm did not; reading the options of a request that has none allocates them, once here since the request is reused, on every request of an application");
+
+        var log = new AccumulationLogger();
+        var config = Config(QuickJob(), log);
+        var results = new List<BenchmarkReport>();
+        for (var pass = 0; pass < Passes; pass++)
+        {
+            results.AddRange(BenchmarkRunner.Run<CredentialWiringBenchmarks>(config).Reports);
+        }
+
+        if (results.Count != CredentialBenchmarkCount * Passes || results.Any(r => r.ResultStatistics is null))
+        {
+            Console.Error.WriteLine(log.GetLog());
+            Report.Check("credentials.benchmarks_with_results", results.Count(r => r.ResultStatistics is not null), CredentialBenchmarkCount * Passes, CredentialBenchmarkCount * Passes, "benchmarks");
+            return;
+        }
+
+        foreach (var terminal in new[] { TerminalCompletion.Synchronous, TerminalCompletion.Yield })
+        {
+            var variant = $"credentials.{(terminal == TerminalCompletion.Synchronous ? "sync" : "yield")}";
+            var baseline = FindCredential(results, nameof(CredentialWiringBenchmarks.StaticRegistration), terminal);
+            Print($"{variant}.static", baseline);
+            foreach (var (arm, method) in new[] { ("request_credential", nameof(CredentialWiringBenchmarks.RequestCredential)), ("resolver", nameof(CredentialWiringBenchmarks.Resolver)) })
+            {
+                var measured = FindCredential(results, method, terminal);
+                Print($"{variant}.{arm}", measured);
+                var extraNs = measured.Ns - baseline.Ns;
+                var extraBytes = (Math.Round(measured.Bytes / 8) - Math.Round(baseline.Bytes / 8)) * 8;
+                Report.Goal($"{variant}.{arm}_minus_static.time", Signed(extraNs, "0.0"), "ns", extraNs <= CredentialTimeGoalNs, $"<= +{CredentialTimeGoalNs:0} ns");
+                Report.Goal($"{variant}.{arm}_minus_static.alloc", Signed(extraBytes, "0"), "B", extraBytes <= 0, "+0 B");
+            }
+
+            if (s_factoryHandler.TryGetValue(terminal, out var unswitched))
+            {
+                Report.Delta($"{variant}.static_minus_1b_factory_handler.time", baseline.Ns - unswitched.Ns, "ns", note: "the static registration once the process has seen a credential, against 1b's run before it had (separate runs: noisy)");
+                Report.Delta($"{variant}.static_minus_1b_factory_handler.alloc", baseline.Bytes - unswitched.Bytes, "B", "0");
+            }
+        }
+    }
+
+    private static Job QuickJob() => Job.Default
+        .WithToolchain(InProcessEmitToolchain.Instance)
+        .WithLaunchCount(1)
+        .WithWarmupCount(2)
+        .WithIterationCount(7)
+        .WithIterationTime(TimeInterval.FromMilliseconds(100))
+        .WithEvaluateOverhead(false)
+        .WithId("Quick");
+
+    private static ManualConfig Config(Job job, AccumulationLogger log) => ManualConfig.CreateEmpty()
+        .AddJob(job)
+        .AddDiagnoser(MemoryDiagnoser.Default)
+        .AddLogger(log)
+        .AddColumnProvider(DefaultColumnProviders.Instance)
+        .WithArtifactsPath(Path.Combine(Path.GetTempPath(), "RapidSos.Http.Auth.Benchmarks"))
+        .WithOptions(ConfigOptions.DisableLogFile);
+
+    private static Measurement FindCredential(List<BenchmarkReport> reports, string method, TerminalCompletion terminal)
+    {
+        var best = reports
+            .Where(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == method
+                && Equals(r.BenchmarkCase.Parameters[nameof(CredentialWiringBenchmarks.Terminal)], terminal))
+            .MinBy(r => r.ResultStatistics!.Median)!;
+        var bytes = best.GcStats.GetBytesAllocatedPerOperation(best.BenchmarkCase) ?? -1;
+        return new Measurement(best.ResultStatistics!.Median, best.ResultStatistics.StandardError, bytes);
     }
 
     private static Measurement FindWiring(List<BenchmarkReport> reports, string method, Wiring wiring, TerminalCompletion terminal)
