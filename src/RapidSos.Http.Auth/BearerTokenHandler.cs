@@ -172,10 +172,7 @@ public class BearerTokenHandler : DelegatingHandler
     private ITokenProvider ProviderFor(RapidSosCredential? credential, CredentialSets credentials) =>
         credential is null ? _tokenProvider : credentials.For(credential);
 
-    /// <summary>
-    /// The hot path: a cached token, nothing to buffer, no await unless the response is a 401 or still pending. The
-    /// registration's own provider keeps the continuation that holds no provider (8 bytes less per pending request).
-    /// </summary>
+    /// <summary>The hot path: a cached token, nothing to buffer, no await unless the response is a 401 or still pending.</summary>
     private Task<HttpResponseMessage> SendWith(HttpRequestMessage request, ITokenProvider provider, CancellationToken cancellationToken)
     {
         var tokenTask = provider.GetTokenAsync(cancellationToken);
@@ -192,9 +189,7 @@ public class BearerTokenHandler : DelegatingHandler
             return responseTask;
         }
 
-        return ReferenceEquals(provider, _tokenProvider)
-            ? AwaitResponseAsync(request, responseTask, cancellationToken)
-            : AwaitResponseAsync(request, provider, responseTask, cancellationToken);
+        return AwaitResponseAsync(request, responseTask, cancellationToken);
     }
 
     private async Task<HttpResponseMessage> SendResolvingAsync(
@@ -208,18 +203,24 @@ public class BearerTokenHandler : DelegatingHandler
     {
         // The rejected token is read back from the request rather than carried across the await: the continuation
         // then holds only what any handler that resends must hold (8 bytes less per pending request).
+        // Nor is the provider: on a 401 it is chosen again as for the first send (the request's credential, else the
+        // resolver, asked once more for the resend, else the registration's own), so no pending request carries it.
         var response = await responseTask.ConfigureAwait(false);
         return response.StatusCode == HttpStatusCode.Unauthorized && RejectedToken(request) is { } rejected
-            ? await RetryWithNewTokenAsync(request, _tokenProvider, rejected, response, cancellationToken).ConfigureAwait(false)
+            ? await RetryWithNewTokenAsync(request, await ProviderForResendAsync(request, cancellationToken).ConfigureAwait(false), rejected, response, cancellationToken).ConfigureAwait(false)
             : response;
     }
 
-    private async Task<HttpResponseMessage> AwaitResponseAsync(HttpRequestMessage request, ITokenProvider provider, Task<HttpResponseMessage> responseTask, CancellationToken cancellationToken)
+    private async ValueTask<ITokenProvider> ProviderForResendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var response = await responseTask.ConfigureAwait(false);
-        return response.StatusCode == HttpStatusCode.Unauthorized && RejectedToken(request) is { } rejected
-            ? await RetryWithNewTokenAsync(request, provider, rejected, response, cancellationToken).ConfigureAwait(false)
-            : response;
+        if (RequestCredential.Of(request) is { } credential)
+        {
+            return RunTimeCredentials().For(credential);
+        }
+
+        return _credentials?.Resolver is { } resolver
+            ? ProviderFor(await resolver.ResolveAsync(request, cancellationToken).ConfigureAwait(false), _credentials)
+            : _tokenProvider;
     }
 
     private async Task<HttpResponseMessage> SendSlowAsync(HttpRequestMessage request, ITokenProvider provider, ValueTask<AccessToken> tokenTask, CancellationToken cancellationToken)

@@ -63,6 +63,39 @@ public class CredentialSetsTests
     }
 
     [Test]
+    public async Task Send_ResolvedCredentialRejected_TheResolverChoosesAgainForTheResendAndItsSetIsRefreshedOnce()
+    {
+        var (h, api, client) = Start(services: s => s.AddSingleton<CountingResolver>().AddRapidSosCredentialResolver<CountingResolver>());
+        using var _ = h;
+        using (await client.SendAsync(Get()))
+        {
+        }
+
+        api.RejectedTokens.Add("agency-b.1");
+        using var response = await client.SendAsync(Get());
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(api.Sends.Select(s => TokenOf(s.Authorization)), Is.EqualTo(new[] { "agency-b.1", "agency-b.1", "agency-b.2" }));
+        Assert.That(CountingResolver.Calls, Is.EqualTo(3), "once per send, the resend included");
+    }
+
+    [Test]
+    public async Task Send_WithoutACredentialOnceOthersHaveCarriedOne_DoesNotCreateTheRequestsOptions()
+    {
+        var (h, _, client) = Start();
+        using var __ = h;
+        using (await client.SendAsync(Get(AgencyA)))
+        {
+        }
+
+        using var plain = Get();
+        using var response = await client.SendAsync(plain);
+
+        var options = typeof(HttpRequestMessage).GetField("_options", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!;
+        Assert.That(options.GetValue(plain), Is.Null, "reading Options would allocate a bag on every such request");
+    }
+
+    [Test]
     public async Task Send_ResolverReturnsNull_UsesTheRegistrationsOwnCredentials()
     {
         var (h, api, client) = Start(services: s => s.AddRapidSosCredentialResolver<NullResolver>());
@@ -401,6 +434,19 @@ public class CredentialSetsTests
     private sealed class FixedResolver : IRapidSosCredentialResolver
     {
         public ValueTask<RapidSosCredential?> ResolveAsync(HttpRequestMessage request, CancellationToken cancellationToken) => new(AgencyB);
+    }
+
+    private sealed class CountingResolver : IRapidSosCredentialResolver
+    {
+        public static int Calls;
+
+        public CountingResolver() => Calls = 0;
+
+        public ValueTask<RapidSosCredential?> ResolveAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref Calls);
+            return new(AgencyB);
+        }
     }
 
     private sealed class NullResolver : IRapidSosCredentialResolver
