@@ -23,7 +23,9 @@ public interface IRapidSosTokenCache
 
     /// <summary>
     /// Drops <paramref name="credential"/>'s token and every copy of its secret or password the library holds (a
-    /// user signed out, an agency was removed): the next use, if any, starts from nothing.
+    /// user signed out, an agency was removed), on every registration of the container that used it: the next use,
+    /// if any, starts from nothing. A request waiting for that credential's token meanwhile fails with
+    /// <see cref="ObjectDisposedException"/>.
     /// </summary>
     /// <param name="credential">The credentials.</param>
     /// <exception cref="ArgumentNullException"><paramref name="credential"/> is <see langword="null"/>.</exception>

@@ -105,6 +105,16 @@ public sealed class RapidSosCredential
         return new RapidSosCredential(clientId, clientSecret, RapidSosGrantType.Password, username, password);
     }
 
+    /// <summary>
+    /// The same credentials with another <c>scope</c>: a separate credential set with its own token. Works for a
+    /// password grant too, which <see cref="ForUser"/> builds without an object initializer.
+    /// </summary>
+    /// <param name="scope">The scope; none when <see langword="null"/> or empty.</param>
+    /// <returns>New credentials.</returns>
+    /// <exception cref="ArgumentException"><paramref name="scope"/> contains a control character.</exception>
+    public RapidSosCredential WithScope(string? scope) =>
+        new(ClientId, ClientSecret, GrantType, Username, Password) { Scope = scope };
+
     /// <summary>Names the client and the user; never the secret or the password.</summary>
     /// <returns>A description safe to log.</returns>
     public override string ToString() =>

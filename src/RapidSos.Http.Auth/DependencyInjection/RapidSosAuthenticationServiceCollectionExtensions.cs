@@ -132,6 +132,7 @@ public static class RapidSosAuthenticationServiceCollectionExtensions
             sp.GetService<TimeProvider>() ?? TimeProvider.System,
             sp.GetRequiredService<TokenTelemetry>()));
         services.TryAddSingleton(sp => new RapidSosOptionsChanges(sp.GetRequiredService<IOptionsMonitor<RapidSosAuthOptions>>()));
+        services.TryAddSingleton<CredentialSetsDirectory>();
 
         var registrations = (RapidSosRegistrations?)services.FirstOrDefault(d => d.ServiceType == typeof(RapidSosRegistrations))?.ImplementationInstance;
         if (registrations is null)
@@ -165,6 +166,7 @@ public static class RapidSosAuthenticationServiceCollectionExtensions
             (string)key!,
             sp.GetRequiredService<RapidSosOptionsChanges>(),
             sp.GetRequiredService<TokenLifecycleStore>(),
+            sp.GetRequiredService<CredentialSetsDirectory>(),
             sp.GetKeyedService<IRapidSosCredentialResolver>(key)));
         services.TryAddKeyedSingleton<IRapidSosTokenCache>(name, static (sp, key) => sp.GetRequiredKeyedService<CredentialSets>(key));
 

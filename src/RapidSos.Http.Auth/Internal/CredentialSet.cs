@@ -39,6 +39,8 @@ internal sealed class CredentialSet : ITokenProvider, ISyncTokenProvider, IResen
     /// <summary>The lifecycle, while the set is held: for tests and the owner.</summary>
     internal TokenLifecycle? Lifecycle => _lifecycle;
 
+    public bool IsOwnedBy(CredentialSets owner) => ReferenceEquals(_owner, owner);
+
     /// <summary>Whether this set still serves <paramref name="owner"/>'s credentials as its options are now.</summary>
     public bool IsCurrentIn(CredentialSets owner, RegistrationEndpoints endpoints) =>
         ReferenceEquals(_owner, owner) && ReferenceEquals(Endpoints, endpoints) && _lifecycle is not null;
@@ -97,10 +99,18 @@ internal sealed class CredentialSet : ITokenProvider, ISyncTokenProvider, IResen
         var set = this;
         while (true)
         {
-            // Null: the lifecycle ended under this caller (the set was dropped); the current set for these credentials serves it.
-            if (set._lifecycle is { } lifecycle && await lifecycle.AcquireAsync(rejected, cancellationToken).ConfigureAwait(false) is { } token)
+            try
             {
-                return token;
+                // Null: the lifecycle ended under this caller (the set was dropped); the current set for these credentials serves it.
+                if (set._lifecycle is { } lifecycle && await lifecycle.AcquireAsync(rejected, cancellationToken).ConfigureAwait(false) is { } token)
+                {
+                    return token;
+                }
+            }
+            catch (RapidSosAuthenticationException) when (set.WasDroppedUnderCaller)
+            {
+                // Ending a lifecycle fails the callers waiting for a retry it had scheduled with its last failure; a
+                // set dropped under them (least recently used, endpoints changed) must not turn that into their error.
             }
 
             set = set.Successor();
@@ -112,14 +122,23 @@ internal sealed class CredentialSet : ITokenProvider, ISyncTokenProvider, IResen
         var set = this;
         while (true)
         {
-            if (set._lifecycle is { } lifecycle && lifecycle.Acquire(rejected, cancellationToken) is { } token)
+            try
             {
-                return token;
+                if (set._lifecycle is { } lifecycle && lifecycle.Acquire(rejected, cancellationToken) is { } token)
+                {
+                    return token;
+                }
+            }
+            catch (RapidSosAuthenticationException) when (set.WasDroppedUnderCaller)
+            {
             }
 
             set = set.Successor();
         }
     }
+
+    /// <summary>Dropped while a caller was inside it, and not removed for good: a fresh set for the same credentials serves the caller.</summary>
+    private bool WasDroppedUnderCaller => _lifecycle is null && _credential is not null;
 
     /// <exception cref="ObjectDisposedException">The set was dropped for good: its credentials were removed, or the container was disposed.</exception>
     private CredentialSet Successor() =>

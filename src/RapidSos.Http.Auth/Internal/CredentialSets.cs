@@ -20,19 +20,22 @@ internal sealed class CredentialSets : IRapidSosTokenCache, IDisposable
     private readonly string _name;
     private readonly RapidSosOptionsChanges _changes;
     private readonly TokenLifecycleStore _store;
+    private readonly CredentialSetsDirectory _directory;
     private readonly IDisposable _subscription;
     private readonly ConcurrentDictionary<CredentialKey, CredentialSet> _sets = new();
     private volatile RegistrationEndpoints? _endpoints;
     private volatile int _max;
     private bool _disposed;
 
-    public CredentialSets(string name, RapidSosOptionsChanges changes, TokenLifecycleStore store, IRapidSosCredentialResolver? resolver)
+    public CredentialSets(string name, RapidSosOptionsChanges changes, TokenLifecycleStore store, CredentialSetsDirectory directory, IRapidSosCredentialResolver? resolver)
     {
         _name = name;
         _changes = changes;
         _store = store;
+        _directory = directory;
         Resolver = resolver;
         _subscription = changes.Subscribe(name, OnOptionsChanged);
+        directory.Add(this);
     }
 
     /// <summary>
@@ -56,7 +59,17 @@ internal sealed class CredentialSets : IRapidSosTokenCache, IDisposable
     public void Remove(RapidSosCredential credential)
     {
         ArgumentNullException.ThrowIfNull(credential);
-        credential.Slot = null;
+        _directory.RemoveEverywhere(credential);
+    }
+
+    /// <summary>Drops <paramref name="credential"/>'s set from this registration.</summary>
+    public void RemoveHere(RapidSosCredential credential)
+    {
+        if (credential.Slot is { } slot && slot.IsOwnedBy(this))
+        {
+            credential.Slot = null;
+        }
+
         TokenLifecycle? released;
         lock (_gate)
         {
@@ -103,6 +116,7 @@ internal sealed class CredentialSets : IRapidSosTokenCache, IDisposable
         }
 
         _subscription.Dispose();
+        _directory.Remove(this);
         foreach (var lifecycle in released)
         {
             _store.Release(lifecycle, disposing: true);

@@ -8,13 +8,20 @@ namespace RapidSos.Http.Auth.Internal;
 /// keyed hash (HMAC with a per-process random key), so the key can be listed, logged or dumped without
 /// exposing them, and a rotated secret yields a new key.
 /// </summary>
+/// <remarks>
+/// It also holds what makes two token requests for the same credentials differ (the client authentication) and
+/// whose credentials they are (a registration's own, or run-time ones): a lifecycle is shared only where its
+/// settings, telemetry included, hold for every user of it.
+/// </remarks>
 internal sealed record TokenCacheKey(
     string Endpoint,
     RapidSosGrantType GrantType,
     string ClientId,
     string? Username,
     string? Scope,
-    string CredentialHash)
+    string CredentialHash,
+    bool BasicHeader = false,
+    bool RunTime = false)
 {
     private static readonly byte[] s_hashKey = RandomNumberGenerator.GetBytes(32);
 

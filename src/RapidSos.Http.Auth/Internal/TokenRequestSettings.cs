@@ -68,7 +68,7 @@ internal sealed class TokenRequestSettings
         }
 
         _form = i == form.Length ? form : form[..i];
-        Key = new TokenCacheKey(endpoints.KeyFor(grantType), GrantType, ClientId, Username, Scope, credentialHash);
+        Key = new TokenCacheKey(endpoints.KeyFor(grantType), GrantType, ClientId, Username, Scope, credentialHash, endpoints.BasicHeader, isRunTime);
     }
 
     public string Name { get; }

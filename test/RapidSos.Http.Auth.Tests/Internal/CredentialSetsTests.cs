@@ -175,16 +175,58 @@ public class CredentialSetsTests
     }
 
     [Test]
-    public async Task GetTokenAsync_SameCredentialsAsTheRegistrationsOwn_ShareItsToken()
+    public async Task GetTokenAsync_SameCredentialsAsTheRegistrationsOwn_HaveTheirOwnLifecycle()
     {
+        // Shared, the lifecycle would keep the settings and telemetry of whichever came first (a reviewer found the
+        // registration's own token requests losing their client id tag, and a reloaded client authentication ignored).
         using var h = new ProviderHarness();
         var cache = h.Services.GetRequiredService<IRapidSosTokenCache>();
 
         var own = await h.Provider.GetTokenAsync();
         var runTime = await cache.GetTokenAsync(new RapidSosCredential("client-1", ProviderHarness.Secret));
 
-        Assert.That(runTime, Is.SameAs(own));
+        Assert.That(runTime, Is.Not.SameAs(own));
+        Assert.That(h.Endpoint.RequestCount, Is.EqualTo(2));
+    }
+
+    [Test]
+    public async Task GetTokenAsync_SameRunTimeCredentialsOnTwoRegistrations_ShareOneToken()
+    {
+        using var h = new ProviderHarness(services: s => ProviderHarness.AddSameCredentials(s, "second"));
+        var first = await h.Services.GetRequiredService<IRapidSosTokenCache>().GetTokenAsync(AgencyA);
+        var second = await h.Services.GetRequiredKeyedService<IRapidSosTokenCache>("second").GetTokenAsync(AgencyA);
+
+        Assert.That(second, Is.SameAs(first));
         Assert.That(h.Endpoint.RequestCount, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task Remove_ThroughOneRegistration_DropsTheCredentialFromEveryRegistration()
+    {
+        using var h = new ProviderHarness(services: s => ProviderHarness.AddSameCredentials(s, "second"));
+        var store = h.Services.GetRequiredService<TokenLifecycleStore>();
+        var user = RapidSosCredential.ForUser("agency-a", "secret-a", "dispatcher-7", "pw");
+        await h.Services.GetRequiredService<IRapidSosTokenCache>().GetTokenAsync(user);
+        await h.Services.GetRequiredKeyedService<IRapidSosTokenCache>("second").GetTokenAsync(user);
+
+        h.Services.GetRequiredService<IRapidSosTokenCache>().Remove(user);
+
+        Assert.That(store.Count, Is.Zero, "no lifecycle (and so no copy of the password) is left");
+    }
+
+    [Test]
+    public async Task WithScope_PasswordGrant_IsAnotherSetWithTheScopeSent()
+    {
+        using var h = new ProviderHarness();
+        var cache = h.Services.GetRequiredService<IRapidSosTokenCache>();
+        var user = RapidSosCredential.ForUser("agency-a", "secret-a", "dispatcher-7", "pw");
+
+        await cache.GetTokenAsync(user);
+        await cache.GetTokenAsync(user.WithScope("alerts"));
+
+        Assert.That(h.Endpoint.RequestCount, Is.EqualTo(2));
+        Assert.That(h.Endpoint.Requests.Last().Form["scope"], Is.EqualTo("alerts"));
+        Assert.That(h.Endpoint.Requests.Last().Form["username"], Is.EqualTo("dispatcher-7"));
     }
 
     [Test]

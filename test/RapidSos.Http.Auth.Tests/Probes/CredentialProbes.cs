@@ -204,7 +204,7 @@ public class CredentialProbes
         Assert.That(ownAfter, Is.SameAs(own));
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(CredentialProbeKit.TokenOf(api.Sends.Single().Authorization), Is.EqualTo(own.Value));
-        Assert.That(h.Endpoint.RequestCount, Is.EqualTo(1));
+        Assert.That(h.Endpoint.RequestCount, Is.EqualTo(2), "the run-time set had a lifecycle of its own");
         Assert.That(store.Count, Is.EqualTo(1));
     }
 

@@ -9,15 +9,14 @@ using RapidSos.Http.Auth.Tests.Helpers;
 namespace RapidSos.Http.Auth.Tests.Probes;
 
 /// <summary>
-/// Probes of per-request credentials (issue 11) that FAILED when written: each one shows a defect, states the promise
-/// it breaks, and is explicit so the suite stays green until the defect is fixed (then drop the attribute).
+/// Probes of per-request credentials (issue 11) that failed when a reviewer wrote them, each stating the promise it
+/// checks: now regression tests for the fixes. The one still explicit is a limit left as it is, with its reason.
 /// </summary>
 [CancelAfter(30_000)]
 [NonParallelizable]
-public class CredentialDefects
+public class CredentialDefectProbes
 {
     [Test]
-    [Explicit("defect: an LRU eviction (or an endpoint/refresh-window change) fails a caller waiting for a scheduled transient retry with the previous failure (TokenLifecycle.End fails unsent requests; CredentialSet never routes them to a successor)")]
     public async Task EvictedWhileACallerWaitsForAScheduledRetry_TheCallerIsServedByTheNextAttemptNotFailed()
     {
         // Agency A's first two token requests fail with 500: the third caller waits for the retry scheduled 250 ms later.
@@ -46,7 +45,6 @@ public class CredentialDefects
     }
 
     [Test]
-    [Explicit("defect: a rebuilt set reuses a lifecycle still held by the registration own provider, with its old client authentication (TokenCacheKey omits client authentication and refresh window; TokenLifecycleStore.Acquire shares it)")]
     public async Task ClientAuthenticationReloaded_RunTimeCredentialEqualToTheRegistrationsOwn_NextTokenRequestUsesTheNewAuthentication()
     {
         var authentication = RapidSosClientAuthentication.FormFields;
@@ -66,14 +64,14 @@ public class CredentialDefects
         h.Time.Advance(TimeSpan.FromHours(1)); // The token expired: the next use sends a token request.
         await cache.GetTokenAsync(equal);
 
+        // The run-time set has its own lifecycle (no longer shared with the registration's own): 3 requests in all.
         var last = h.Endpoint.Requests.Last();
-        Assert.That(h.Endpoint.RequestCount, Is.EqualTo(2));
+        Assert.That(h.Endpoint.RequestCount, Is.EqualTo(3));
         Assert.That(last.Authorization, Does.StartWith("Basic "), "the rebuilt set sends with the new client authentication");
         Assert.That(last.Form.ContainsKey("client_secret"), Is.False);
     }
 
     [Test]
-    [Explicit("defect: IRapidSosTokenCache.Remove releases only its own registration's set; another registration keeps the lifecycle, the password and serves the old token")]
     public async Task Remove_UserUsedOnTwoRegistrations_DropsItsTokenAndEveryCopyOfThePassword()
     {
         var (h, api, client) = CredentialProbeKit.Start(
@@ -96,7 +94,6 @@ public class CredentialDefects
     }
 
     [Test]
-    [Explicit("defect: the shared lifecycle keeps the IsRunTime of whoever created it, so the registration's own token requests lose rapidsos.client_id")]
     public async Task Metrics_RegistrationsOwnCredentialsFirstUsedAsARunTimeCredential_StillTaggedByClientId()
     {
         var (h, api, client) = CredentialProbeKit.Start(o => o.RefreshBeforeExpiry = TimeSpan.Zero);
@@ -116,7 +113,7 @@ public class CredentialDefects
     }
 
     [Test]
-    [Explicit("defect: a set dropped by eviction keeps _credential, reachable from an equal instance's Slot after Remove of that credential")]
+    [Explicit("left as is: a set dropped by eviction keeps its credential so callers still inside it move on to a fresh set; an equal instance's stale slot can keep it reachable until that instance is used again (it holds the same secret itself)")]
     public void Remove_AfterAnEvictionOfAnEqualInstancesSet_TheRemovedInstanceIsNotKeptReachableByTheLibrary()
     {
         using var h = new ProviderHarness(o => o.MaxCredentialSets = 1);
