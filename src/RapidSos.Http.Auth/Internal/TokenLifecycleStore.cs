@@ -3,8 +3,8 @@ using Microsoft.Extensions.Caching.Memory;
 namespace RapidSos.Http.Auth.Internal;
 
 /// <summary>
-/// Keeps one <see cref="TokenLifecycle"/> per credential set in <see cref="IMemoryCache"/>, shared by every
-/// registration and provider whose credentials are identical, counts who uses each, retires one when its last
+/// Keeps one <see cref="TokenLifecycle"/> per credential set, a registration's own in <see cref="IMemoryCache"/> and
+/// run-time ones in a table of its own, shared by every registration and provider whose credentials are identical, counts who uses each, retires one when its last
 /// user lets go (a rotation) and disposes all of them with the container.
 /// </summary>
 /// <remarks>
@@ -21,6 +21,10 @@ internal sealed class TokenLifecycleStore : IDisposable
     private readonly TimeProvider _time;
     private readonly TokenTelemetry _telemetry;
     private readonly HashSet<TokenLifecycle> _live = [];
+
+    // Run-time credential sets (thousands, bounded per registration by MaxCredentialSets) are shared here rather than
+    // in IMemoryCache: in an application's size-limited cache they would use up the budget of its own entries.
+    private readonly Dictionary<TokenCacheKey, TokenLifecycle> _runTime = [];
     private readonly PostEvictionDelegate _onEvicted;
     private bool _disposed;
 
@@ -55,11 +59,18 @@ internal sealed class TokenLifecycleStore : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!_cache.TryGetValue(settings.Key, out var held) || held is not TokenLifecycle { State.Ended: false } lifecycle)
+            if (!TryGetLive(settings.Key, out var lifecycle))
             {
                 lifecycle = new TokenLifecycle(settings, _endpoint, _time, _telemetry, Jitter);
                 _live.Add(lifecycle);
-                Put(lifecycle);
+                if (settings.Key.RunTime)
+                {
+                    _runTime[settings.Key] = lifecycle;
+                }
+                else
+                {
+                    Put(lifecycle);
+                }
             }
 
             lifecycle.References++;
@@ -89,7 +100,14 @@ internal sealed class TokenLifecycleStore : IDisposable
             {
                 lifecycle.Retire();
             }
-            if (_cache.TryGetValue(lifecycle.Key, out var held) && ReferenceEquals(held, lifecycle))
+            if (lifecycle.Key.RunTime)
+            {
+                if (_runTime.TryGetValue(lifecycle.Key, out var current) && ReferenceEquals(current, lifecycle))
+                {
+                    _runTime.Remove(lifecycle.Key);
+                }
+            }
+            else if (_cache.TryGetValue(lifecycle.Key, out var held) && ReferenceEquals(held, lifecycle))
             {
                 _cache.Remove(lifecycle.Key);
             }
@@ -109,12 +127,29 @@ internal sealed class TokenLifecycleStore : IDisposable
             _disposed = true;
             all = [.. _live];
             _live.Clear();
+            _runTime.Clear();
         }
 
         foreach (var lifecycle in all)
         {
             lifecycle.Dispose();
         }
+    }
+
+    private bool TryGetLive(TokenCacheKey key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out TokenLifecycle? lifecycle)
+    {
+        if (key.RunTime
+                ? _runTime.TryGetValue(key, out lifecycle)
+                : _cache.TryGetValue(key, out var held) && (lifecycle = held as TokenLifecycle) is not null)
+        {
+            if (!lifecycle!.State.Ended)
+            {
+                return true;
+            }
+        }
+
+        lifecycle = null;
+        return false;
     }
 
     private void Put(TokenLifecycle lifecycle)

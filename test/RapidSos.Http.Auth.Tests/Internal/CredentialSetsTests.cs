@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
@@ -274,6 +275,22 @@ public class CredentialSetsTests
 
         Assert.That(largest, Is.LessThanOrEqualTo(8));
         Assert.That(store.Count, Is.LessThanOrEqualTo(8), "dropped sets let go of their lifecycles");
+    }
+
+    [Test]
+    public async Task RunTimeSets_InAnApplicationsSizeLimitedMemoryCache_TakeNoneOfItsBudget()
+    {
+        using var h = new ProviderHarness(services: s => s.AddMemoryCache(o => o.SizeLimit = 10));
+        var cache = h.Services.GetRequiredService<IRapidSosTokenCache>();
+        for (var i = 0; i < 50; i++)
+        {
+            await cache.GetTokenAsync(new RapidSosCredential($"agency-{i}", "secret"));
+        }
+
+        h.Cache.Set("the application's own", "entry", new MemoryCacheEntryOptions { Size = 9 });
+
+        Assert.That(h.Cache.TryGetValue("the application's own", out _), Is.True, "its budget is still its own");
+        Assert.That(h.Endpoint.RequestCount, Is.EqualTo(50));
     }
 
     [Test]
