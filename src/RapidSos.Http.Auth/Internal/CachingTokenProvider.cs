@@ -5,7 +5,7 @@ namespace RapidSos.Http.Auth.Internal;
 /// current credentials, which it takes from the <see cref="TokenLifecycleStore"/> (shared with every registration
 /// that has the same credentials) and swaps when its own options change to other credentials.
 /// </summary>
-internal sealed class CachingTokenProvider : ITokenProvider, ISyncTokenProvider, IResendFeedback, IDisposable
+internal sealed class CachingTokenProvider : LifecycleFront, IDisposable
 {
     private readonly object _gate = new();
     private readonly string _name;
@@ -13,7 +13,6 @@ internal sealed class CachingTokenProvider : ITokenProvider, ISyncTokenProvider,
     private readonly TokenLifecycleStore _store;
     private readonly TokenTelemetry _telemetry;
     private readonly IDisposable _subscription;
-    private volatile TokenLifecycle? _lifecycle;
     private bool _disposed;
 
     public CachingTokenProvider(string name, RapidSosOptionsChanges changes, TokenLifecycleStore store, TokenTelemetry telemetry)
@@ -30,35 +29,8 @@ internal sealed class CachingTokenProvider : ITokenProvider, ISyncTokenProvider,
     /// <summary>Whether the registration has credentials of its own now, rather than only run-time ones.</summary>
     internal bool HasStaticCredentials => _changes.Monitor.Get(_name).HasStaticCredentials;
 
-    /// <summary>The lifecycle of the current credentials, once the first token was asked for: for the health check and tests.</summary>
-    internal TokenLifecycle? Lifecycle => _lifecycle;
-
     /// <summary>Whether a token request is on the wire for this registration's credentials: for tests and the soak report.</summary>
-    internal bool HasInflightRequest => _lifecycle?.State is { Request.IsSent: true } or { SideRequest: not null };
-
-    public ValueTask<AccessToken> GetTokenAsync(CancellationToken cancellationToken = default) =>
-        _lifecycle?.TryGetCurrent() is { } token
-            ? new ValueTask<AccessToken>(token)
-            : new ValueTask<AccessToken>(AcquireAsync(rejected: null, cancellationToken));
-
-    public AccessToken GetToken(CancellationToken cancellationToken) =>
-        _lifecycle?.TryGetCurrent() ?? Acquire(rejected: null, cancellationToken);
-
-    public ValueTask<AccessToken> RefreshTokenAsync(AccessToken rejected, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(rejected);
-        return new ValueTask<AccessToken>(AcquireAsync(rejected, cancellationToken));
-    }
-
-    public AccessToken RefreshToken(AccessToken rejected, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(rejected);
-        return Acquire(rejected, cancellationToken);
-    }
-
-    public void ResendRejected(AccessToken replacement) => _lifecycle?.ResendRejected(replacement);
-
-    public void ResendAccepted() => _lifecycle?.ResendAccepted();
+    internal bool HasInflightRequest => Lifecycle?.State is { Request.IsSent: true } or { SideRequest: not null };
 
     public void Dispose()
     {
@@ -71,8 +43,7 @@ internal sealed class CachingTokenProvider : ITokenProvider, ISyncTokenProvider,
             }
 
             _disposed = true;
-            lifecycle = _lifecycle;
-            _lifecycle = null;
+            lifecycle = TakeLifecycle();
         }
 
         _subscription.Dispose();
@@ -82,7 +53,7 @@ internal sealed class CachingTokenProvider : ITokenProvider, ISyncTokenProvider,
         }
     }
 
-    private async Task<AccessToken> AcquireAsync(AccessToken? rejected, CancellationToken cancellationToken)
+    private protected override async Task<AccessToken> AcquireAsync(AccessToken? rejected, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -94,7 +65,7 @@ internal sealed class CachingTokenProvider : ITokenProvider, ISyncTokenProvider,
         }
     }
 
-    private AccessToken Acquire(AccessToken? rejected, CancellationToken cancellationToken)
+    private protected override AccessToken Acquire(AccessToken? rejected, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -109,7 +80,7 @@ internal sealed class CachingTokenProvider : ITokenProvider, ISyncTokenProvider,
     /// <exception cref="ObjectDisposedException">The container was disposed.</exception>
     private TokenLifecycle CurrentLifecycle()
     {
-        if (_lifecycle is { State.Ended: false } current)
+        if (Lifecycle is { State.Ended: false } current)
         {
             return current;
         }
@@ -117,7 +88,7 @@ internal sealed class CachingTokenProvider : ITokenProvider, ISyncTokenProvider,
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_lifecycle is { State.Ended: false } raced)
+            if (Lifecycle is { State.Ended: false } raced)
             {
                 return raced;
             }
@@ -130,12 +101,12 @@ internal sealed class CachingTokenProvider : ITokenProvider, ISyncTokenProvider,
             }
 
             var lifecycle = _store.Acquire(TokenRequestSettings.From(_name, options));
-            if (_lifecycle is { } ended)
+            if (Lifecycle is { } ended)
             {
                 _store.Release(ended);
             }
 
-            _lifecycle = lifecycle;
+            Lifecycle = lifecycle;
             return lifecycle;
         }
     }
@@ -154,8 +125,7 @@ internal sealed class CachingTokenProvider : ITokenProvider, ISyncTokenProvider,
             TokenLifecycle? dropped;
             lock (_gate)
             {
-                dropped = _disposed ? null : _lifecycle;
-                _lifecycle = null;
+                dropped = _disposed ? null : TakeLifecycle();
             }
 
             if (dropped is not null)
@@ -170,14 +140,14 @@ internal sealed class CachingTokenProvider : ITokenProvider, ISyncTokenProvider,
         TokenLifecycle superseded;
         lock (_gate)
         {
-            if (_disposed || _lifecycle is not { } current || current.Key.Equals(settings.Key))
+            if (_disposed || Lifecycle is not { } current || current.Key.Equals(settings.Key))
             {
                 // Not started yet (the first caller reads the new options), or the same credentials.
                 return;
             }
 
             superseded = current;
-            _lifecycle = _store.Acquire(settings);
+            Lifecycle = _store.Acquire(settings);
         }
 
         // The superseded token is dropped and its timer stopped, unless another registration still uses it.

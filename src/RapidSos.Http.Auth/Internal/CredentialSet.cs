@@ -10,11 +10,10 @@ namespace RapidSos.Http.Auth.Internal;
 /// changed) it lets go of its lifecycle, and with it the token and the request settings that hold the secret; a
 /// caller still holding it is served by a fresh set for the same credentials.
 /// </remarks>
-internal sealed class CredentialSet : ITokenProvider, ISyncTokenProvider, IResendFeedback
+internal sealed class CredentialSet : LifecycleFront
 {
     private readonly CredentialSets _owner;
     private volatile RapidSosCredential? _credential;
-    private volatile TokenLifecycle? _lifecycle;
     private long _lastUsed;
 
     public CredentialSet(CredentialSets owner, RegistrationEndpoints endpoints, CredentialKey key, RapidSosCredential credential, TokenLifecycle lifecycle)
@@ -23,7 +22,7 @@ internal sealed class CredentialSet : ITokenProvider, ISyncTokenProvider, IResen
         Endpoints = endpoints;
         Key = key;
         _credential = credential;
-        _lifecycle = lifecycle;
+        Lifecycle = lifecycle;
         _lastUsed = owner.Milliseconds();
     }
 
@@ -34,16 +33,13 @@ internal sealed class CredentialSet : ITokenProvider, ISyncTokenProvider, IResen
     /// <summary>When it was last used, on <see cref="CredentialSets.Milliseconds"/>: for choosing the least recently used.</summary>
     public long LastUsed => Volatile.Read(ref _lastUsed);
 
-    public bool IsDropped => _lifecycle is null;
-
-    /// <summary>The lifecycle, while the set is held: for tests and the owner.</summary>
-    internal TokenLifecycle? Lifecycle => _lifecycle;
+    public bool IsDropped => Lifecycle is null;
 
     public bool IsOwnedBy(CredentialSets owner) => ReferenceEquals(_owner, owner);
 
     /// <summary>Whether this set still serves <paramref name="owner"/>'s credentials as its options are now.</summary>
     public bool IsCurrentIn(CredentialSets owner, RegistrationEndpoints endpoints) =>
-        ReferenceEquals(_owner, owner) && ReferenceEquals(Endpoints, endpoints) && _lifecycle is not null;
+        ReferenceEquals(_owner, owner) && ReferenceEquals(Endpoints, endpoints) && Lifecycle is not null;
 
     /// <summary>Marks the set used. Written at most every 16 ms or so, so a hot set is not a contended cache line.</summary>
     public void Touch()
@@ -54,30 +50,6 @@ internal sealed class CredentialSet : ITokenProvider, ISyncTokenProvider, IResen
             Volatile.Write(ref _lastUsed, now);
         }
     }
-
-    public ValueTask<AccessToken> GetTokenAsync(CancellationToken cancellationToken = default) =>
-        _lifecycle?.TryGetCurrent() is { } token
-            ? new ValueTask<AccessToken>(token)
-            : new ValueTask<AccessToken>(AcquireAsync(rejected: null, cancellationToken));
-
-    public AccessToken GetToken(CancellationToken cancellationToken) =>
-        _lifecycle?.TryGetCurrent() ?? Acquire(rejected: null, cancellationToken);
-
-    public ValueTask<AccessToken> RefreshTokenAsync(AccessToken rejected, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(rejected);
-        return new ValueTask<AccessToken>(AcquireAsync(rejected, cancellationToken));
-    }
-
-    public AccessToken RefreshToken(AccessToken rejected, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(rejected);
-        return Acquire(rejected, cancellationToken);
-    }
-
-    public void ResendRejected(AccessToken replacement) => _lifecycle?.ResendRejected(replacement);
-
-    public void ResendAccepted() => _lifecycle?.ResendAccepted();
 
     /// <summary>
     /// Lets go of the lifecycle (and so of the token and the settings that hold the secret) and returns it for the
@@ -91,10 +63,10 @@ internal sealed class CredentialSet : ITokenProvider, ISyncTokenProvider, IResen
             _credential = null;
         }
 
-        return Interlocked.Exchange(ref _lifecycle, null);
+        return TakeLifecycle();
     }
 
-    private async Task<AccessToken> AcquireAsync(AccessToken? rejected, CancellationToken cancellationToken)
+    private protected override async Task<AccessToken> AcquireAsync(AccessToken? rejected, CancellationToken cancellationToken)
     {
         var set = this;
         while (true)
@@ -102,7 +74,7 @@ internal sealed class CredentialSet : ITokenProvider, ISyncTokenProvider, IResen
             try
             {
                 // Null: the lifecycle ended under this caller (the set was dropped); the current set for these credentials serves it.
-                if (set._lifecycle is { } lifecycle && await lifecycle.AcquireAsync(rejected, cancellationToken).ConfigureAwait(false) is { } token)
+                if (set.Lifecycle is { } lifecycle && await lifecycle.AcquireAsync(rejected, cancellationToken).ConfigureAwait(false) is { } token)
                 {
                     return token;
                 }
@@ -117,14 +89,14 @@ internal sealed class CredentialSet : ITokenProvider, ISyncTokenProvider, IResen
         }
     }
 
-    private AccessToken Acquire(AccessToken? rejected, CancellationToken cancellationToken)
+    private protected override AccessToken Acquire(AccessToken? rejected, CancellationToken cancellationToken)
     {
         var set = this;
         while (true)
         {
             try
             {
-                if (set._lifecycle is { } lifecycle && lifecycle.Acquire(rejected, cancellationToken) is { } token)
+                if (set.Lifecycle is { } lifecycle && lifecycle.Acquire(rejected, cancellationToken) is { } token)
                 {
                     return token;
                 }
@@ -138,7 +110,7 @@ internal sealed class CredentialSet : ITokenProvider, ISyncTokenProvider, IResen
     }
 
     /// <summary>Dropped while a caller was inside it, and not removed for good: a fresh set for the same credentials serves the caller.</summary>
-    private bool WasDroppedUnderCaller => _lifecycle is null && _credential is not null;
+    private bool WasDroppedUnderCaller => Lifecycle is null && _credential is not null;
 
     /// <exception cref="ObjectDisposedException">The set was dropped for good: its credentials were removed, or the container was disposed.</exception>
     private CredentialSet Successor() =>

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -15,36 +14,12 @@ public class CredentialSetsTests
     private static readonly RapidSosCredential AgencyA = new("agency-a", "secret-a");
     private static readonly RapidSosCredential AgencyB = new("agency-b", "secret-b");
 
-    /// <summary>A token endpoint whose tokens name the client (and user) they were issued to, so a test can tell whose token a request carried.</summary>
-    private static HttpResponseMessage IssueNamedToken(int n, HttpRequestMessage request)
-    {
-        var form = new RecordedTokenRequest(request.Method, request.RequestUri!, null, null, request.Content!.ReadAsStringAsync().Result).Form;
-        var owner = form.TryGetValue("client_id", out var id) ? id : Encoding.UTF8.GetString(Convert.FromBase64String(request.Headers.Authorization!.Parameter!)).Split(':')[0];
-        return StubTokenEndpoint.Token($"{owner}{(form.TryGetValue("username", out var user) ? "." + user : string.Empty)}.{n}");
-    }
-
     private static (ProviderHarness Harness, RecordingApiHandler Api, HttpClient Client) Start(
-        Action<RapidSosAuthOptions>? configure = null, Action<IServiceCollection>? services = null)
-    {
-        var api = new RecordingApiHandler();
-        var h = new ProviderHarness(configure, s =>
-        {
-            s.AddHttpClient("api", c => c.BaseAddress = new Uri("https://api.test.example/"))
-                .AddRapidSosBearerToken()
-                .ConfigurePrimaryHttpMessageHandler(() => api);
-            services?.Invoke(s);
-        });
-        h.Endpoint.Respond = IssueNamedToken;
-        return (h, api, h.Services.GetRequiredService<IHttpClientFactory>().CreateClient("api"));
-    }
+        Action<RapidSosAuthOptions>? configure = null, Action<IServiceCollection>? services = null) => CredentialHarness.Start(configure, services);
 
-    private static HttpRequestMessage Get(RapidSosCredential? credential = null)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Get, "v1/ping");
-        return credential is null ? request : request.WithRapidSosCredential(credential);
-    }
+    private static HttpRequestMessage Get(RapidSosCredential? credential = null) => CredentialHarness.Get(credential);
 
-    private static string? TokenOf(string? authorization) => authorization?["Bearer ".Length..];
+    private static string? TokenOf(string? authorization) => CredentialHarness.TokenOf(authorization);
 
     [Test]
     public async Task Send_CredentialOnTheRequest_WinsOverTheResolverAndTheRegistrationsOwn()

@@ -20,13 +20,13 @@ public class CredentialDefectProbes
     public async Task EvictedWhileACallerWaitsForAScheduledRetry_TheCallerIsServedByTheNextAttemptNotFailed()
     {
         // Agency A's first two token requests fail with 500: the third caller waits for the retry scheduled 250 ms later.
-        var (h, api, client) = CredentialProbeKit.Start(o => o.MaxCredentialSets = 1);
+        var (h, api, client) = CredentialHarness.Start(o => o.MaxCredentialSets = 1);
         using var _ = h;
         var failuresOfA = 0;
         h.Endpoint.Respond = (n, request) =>
             request.Content!.ReadAsStringAsync().Result.Contains("client_id=agency-a", StringComparison.Ordinal) && Interlocked.Increment(ref failuresOfA) <= 2
                 ? StubTokenEndpoint.Json(HttpStatusCode.InternalServerError, """{"error":"server_error"}""")
-                : CredentialProbeKit.IssueNamedToken(n, request);
+                : CredentialHarness.IssueNamedToken(n, request);
         var cache = h.Services.GetRequiredService<IRapidSosTokenCache>();
         var a = new RapidSosCredential("agency-a", "secret-a");
         Assert.ThrowsAsync<RapidSosAuthenticationException>(async () => await cache.GetTokenAsync(a));
@@ -49,7 +49,7 @@ public class CredentialDefectProbes
     {
         var authentication = RapidSosClientAuthentication.FormFields;
         var rotation = new ManualChangeTokenSource();
-        var (h, api, client) = CredentialProbeKit.Start(
+        var (h, api, client) = CredentialHarness.Start(
             o => { o.ClientAuthentication = authentication; o.RefreshBeforeExpiry = TimeSpan.Zero; },
             s => s.AddSingleton<IOptionsChangeTokenSource<RapidSosAuthOptions>>(rotation));
         using var _ = h;
@@ -74,7 +74,7 @@ public class CredentialDefectProbes
     [Test]
     public async Task Remove_UserUsedOnTwoRegistrations_DropsItsTokenAndEveryCopyOfThePassword()
     {
-        var (h, api, client) = CredentialProbeKit.Start(
+        var (h, api, client) = CredentialHarness.Start(
             o => { o.ClientId = null; o.ClientSecret = null; },
             s => s.AddRapidSosAuthentication("ecd", o => o.BaseAddress = new Uri("https://api.test.example/")));
         using var _ = h;
@@ -96,7 +96,7 @@ public class CredentialDefectProbes
     [Test]
     public async Task Metrics_RegistrationsOwnCredentialsFirstUsedAsARunTimeCredential_StillTaggedByClientId()
     {
-        var (h, api, client) = CredentialProbeKit.Start(o => o.RefreshBeforeExpiry = TimeSpan.Zero);
+        var (h, api, client) = CredentialHarness.Start(o => o.RefreshBeforeExpiry = TimeSpan.Zero);
         using var _ = h;
         using var requests = new MetricCollector<long>(h.Services.GetRequiredService<RapidSosAuthMetrics>().TokenRequests);
         var cache = h.Services.GetRequiredService<IRapidSosTokenCache>();

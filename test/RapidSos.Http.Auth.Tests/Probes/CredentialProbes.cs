@@ -27,7 +27,7 @@ public class CredentialProbes
     [Test]
     public async Task Remove_WhileItsTokenRequestIsInFlight_WaitersGetTheirOwnTokenAndNoLifecycleIsLeft()
     {
-        var (h, api, client) = CredentialProbeKit.Start(o => { o.ClientId = null; o.ClientSecret = null; });
+        var (h, api, client) = CredentialHarness.Start(o => { o.ClientId = null; o.ClientSecret = null; });
         using var _ = h;
         var cache = h.Services.GetRequiredService<IRapidSosTokenCache>();
         var store = h.Services.GetRequiredService<TokenLifecycleStore>();
@@ -53,7 +53,7 @@ public class CredentialProbes
     [Test]
     public async Task Churn_ThirtyTwoWorkersFarBeyondTheBoundWithRemoves_BoundHoldsEveryRequestCarriesItsOwnTokenNoLeak()
     {
-        var (h, api, client) = CredentialProbeKit.Start(o => o.MaxCredentialSets = 8);
+        var (h, api, client) = CredentialHarness.Start(o => o.MaxCredentialSets = 8);
         using var _ = h;
         var cache = h.Services.GetRequiredService<IRapidSosTokenCache>();
         var sets = h.Services.GetRequiredKeyedService<CredentialSets>(string.Empty);
@@ -102,7 +102,7 @@ public class CredentialProbes
         var max = 64;
         var host = "https://api.test.example/";
         var rotation = new ManualChangeTokenSource();
-        var (h, api, client) = CredentialProbeKit.Start(
+        var (h, api, client) = CredentialHarness.Start(
             o => { o.MaxCredentialSets = max; o.TokenEndpoint = new Uri(host + "oauth/token"); },
             s => s.AddSingleton<IOptionsChangeTokenSource<RapidSosAuthOptions>>(rotation));
         using var _ = h;
@@ -143,7 +143,7 @@ public class CredentialProbes
     public async Task SameInstance_AlternatingBetweenTwoRegistrations_OneSharedTokenAndEachRegistrationHoldsItsSet()
     {
         var apiB = new RecordingApiHandler();
-        var (h, api, client) = CredentialProbeKit.Start(services: s =>
+        var (h, api, client) = CredentialHarness.Start(services: s =>
         {
             ProviderHarness.AddSameCredentials(s, "b");
             s.AddHttpClient("api-b", c => c.BaseAddress = new Uri("https://api.test.example/")).AddRapidSosBearerToken("b").ConfigurePrimaryHttpMessageHandler(() => apiB);
@@ -167,7 +167,7 @@ public class CredentialProbes
     [Test]
     public async Task EqualCredentialsWithDifferentScopes_ColdStampede_OneTokenRequestPerScopeEachCarryingItsScope()
     {
-        var (h, api, client) = CredentialProbeKit.Start();
+        var (h, api, client) = CredentialHarness.Start();
         using var _ = h;
         var alerts = new RapidSosCredential("agency-a", "secret-a") { Scope = "alerts" };
         var location = new RapidSosCredential("agency-a", "secret-a") { Scope = "location" };
@@ -189,7 +189,7 @@ public class CredentialProbes
     [Test]
     public async Task CredentialEqualToTheRegistrationsOwn_Removed_StaticRegistrationKeepsItsTokenAndWorks()
     {
-        var (h, api, client) = CredentialProbeKit.Start();
+        var (h, api, client) = CredentialHarness.Start();
         using var _ = h;
         var cache = h.Services.GetRequiredService<IRapidSosTokenCache>();
         var store = h.Services.GetRequiredService<TokenLifecycleStore>();
@@ -203,7 +203,7 @@ public class CredentialProbes
 
         Assert.That(ownAfter, Is.SameAs(own));
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        Assert.That(CredentialProbeKit.TokenOf(api.Sends.Single().Authorization), Is.EqualTo(own.Value));
+        Assert.That(CredentialHarness.TokenOf(api.Sends.Single().Authorization), Is.EqualTo(own.Value));
         Assert.That(h.Endpoint.RequestCount, Is.EqualTo(2), "the run-time set had a lifecycle of its own");
         Assert.That(store.Count, Is.EqualTo(1));
     }
@@ -211,18 +211,18 @@ public class CredentialProbes
     [Test]
     public void UnauthorizedOnTheSynchronousPath_RequestCredential_OneReplacementForThatAgencyOnly()
     {
-        var (h, api, client) = CredentialProbeKit.Start();
+        var (h, api, client) = CredentialHarness.Start();
         using var _ = h;
-        using (client.Send(CredentialProbeKit.Get(AgencyB)))
+        using (client.Send(CredentialHarness.Get(AgencyB)))
         {
         }
 
         api.RejectedTokens.Add("agency-a.2");
-        using var response = client.Send(CredentialProbeKit.Get(AgencyA));
-        using var other = client.Send(CredentialProbeKit.Get(AgencyB));
+        using var response = client.Send(CredentialHarness.Get(AgencyA));
+        using var other = client.Send(CredentialHarness.Get(AgencyB));
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        Assert.That(api.Sends.Select(s => CredentialProbeKit.TokenOf(s.Authorization)), Is.EqualTo(new[] { "agency-b.1", "agency-a.2", "agency-a.3", "agency-b.1" }));
+        Assert.That(api.Sends.Select(s => CredentialHarness.TokenOf(s.Authorization)), Is.EqualTo(new[] { "agency-b.1", "agency-a.2", "agency-a.3", "agency-b.1" }));
         Assert.That(h.Endpoint.RequestCount, Is.EqualTo(3));
         Assert.That(h.Endpoint.SynchronousSends, Is.EqualTo(3), "no sync-over-async on the 401 path");
     }
@@ -232,11 +232,11 @@ public class CredentialProbes
     [TestCase(ResolverBehaviour.FaultedLater)]
     public void Resolver_Fails_ItsExceptionReachesTheCallerOnBothPathsAndNothingIsSent(ResolverBehaviour behaviour)
     {
-        var (h, api, client) = CredentialProbeKit.Start(services: s => s.AddKeyedSingleton<IRapidSosCredentialResolver>(string.Empty, new ProbeResolver(behaviour)));
+        var (h, api, client) = CredentialHarness.Start(services: s => s.AddKeyedSingleton<IRapidSosCredentialResolver>(string.Empty, new ProbeResolver(behaviour)));
         using var _ = h;
 
-        var async = Assert.ThrowsAsync<InvalidTimeZoneException>(() => client.SendAsync(CredentialProbeKit.Get()));
-        var sync = Assert.Throws<InvalidTimeZoneException>(() => client.Send(CredentialProbeKit.Get()));
+        var async = Assert.ThrowsAsync<InvalidTimeZoneException>(() => client.SendAsync(CredentialHarness.Get()));
+        var sync = Assert.Throws<InvalidTimeZoneException>(() => client.Send(CredentialHarness.Get()));
 
         Assert.That(async!.Message, Is.EqualTo("resolver failed"));
         Assert.That(sync!.Message, Is.EqualTo("resolver failed"));
@@ -248,35 +248,35 @@ public class CredentialProbes
     public async Task Resolver_SlowAndDifferentOnEveryCall_EachRequestCarriesTheTokenOfWhatWasResolvedForIt()
     {
         var resolver = new ProbeResolver(ResolverBehaviour.RotatesSlowly);
-        var (h, api, client) = CredentialProbeKit.Start(o => { o.ClientId = null; o.ClientSecret = null; },
+        var (h, api, client) = CredentialHarness.Start(o => { o.ClientId = null; o.ClientSecret = null; },
             s => s.AddKeyedSingleton<IRapidSosCredentialResolver>(string.Empty, resolver));
         using var _ = h;
 
         var asyncResults = await Task.WhenAll(Enumerable.Range(0, 60).Select(_ => Task.Run(async () =>
         {
-            using var request = CredentialProbeKit.Get();
+            using var request = CredentialHarness.Get();
             using var response = await client.SendAsync(request);
-            return (Resolved: (string)request.Options.First(o => o.Key == ProbeResolver.ResolvedKey).Value!, Token: CredentialProbeKit.TokenOf(request.Headers.Authorization?.ToString())!);
+            return (Resolved: (string)request.Options.First(o => o.Key == ProbeResolver.ResolvedKey).Value!, Token: CredentialHarness.TokenOf(request.Headers.Authorization?.ToString())!);
         })));
-        using var syncRequest = CredentialProbeKit.Get();
+        using var syncRequest = CredentialHarness.Get();
         using (client.Send(syncRequest))
         {
         }
 
         Assert.That(asyncResults, Has.All.Matches<(string Resolved, string Token)>(r => r.Token.StartsWith(r.Resolved + ".", StringComparison.Ordinal)));
         var syncResolved = (string)syncRequest.Options.First(o => o.Key == ProbeResolver.ResolvedKey).Value!;
-        Assert.That(CredentialProbeKit.TokenOf(syncRequest.Headers.Authorization?.ToString()), Does.StartWith(syncResolved + "."));
+        Assert.That(CredentialHarness.TokenOf(syncRequest.Headers.Authorization?.ToString()), Does.StartWith(syncResolved + "."));
         Assert.That(h.Endpoint.RequestCount, Is.EqualTo(3), "one token request per distinct credential set");
     }
 
     [Test]
     public void Resolver_RegisteredForANameThatDoesNotExist_CredentialLessRequestStillFailsBeforeSending()
     {
-        var (h, api, client) = CredentialProbeKit.Start(o => { o.ClientId = null; o.ClientSecret = null; },
+        var (h, api, client) = CredentialHarness.Start(o => { o.ClientId = null; o.ClientSecret = null; },
             s => s.AddRapidSosCredentialResolver<AgencyBResolver>("no-such-registration"));
         using var _ = h;
 
-        var ex = Assert.ThrowsAsync<InvalidOperationException>(() => client.SendAsync(CredentialProbeKit.Get()));
+        var ex = Assert.ThrowsAsync<InvalidOperationException>(() => client.SendAsync(CredentialHarness.Get()));
 
         Assert.That(ex!.Message, Does.Contain("WithRapidSosCredential").And.Contain(nameof(IRapidSosCredentialResolver)));
         Assert.That(api.Sends, Is.Empty);
@@ -293,8 +293,8 @@ public class CredentialProbes
             BaseAddress = new Uri("https://api.test.example/"),
         };
 
-        var async = Assert.ThrowsAsync<InvalidOperationException>(() => client.SendAsync(CredentialProbeKit.Get(AgencyA)));
-        var sync = Assert.Throws<InvalidOperationException>(() => client.Send(CredentialProbeKit.Get(AgencyA)));
+        var async = Assert.ThrowsAsync<InvalidOperationException>(() => client.SendAsync(CredentialHarness.Get(AgencyA)));
+        var sync = Assert.Throws<InvalidOperationException>(() => client.Send(CredentialHarness.Get(AgencyA)));
 
         Assert.That(async!.Message, Does.Contain("WithRapidSosCredential").And.Contain("built by hand"));
         Assert.That(sync!.Message, Is.EqualTo(async.Message));
@@ -310,7 +310,7 @@ public class CredentialProbes
         var secret = "\"\\/ü🚑 +%&=" + SecretCore + "ö\\\"<&>'";
         var password = "\\u00fc\"" + PasswordCore + "é 🚑/";
         var user = RapidSosCredential.ForUser("agency-a", secret, "dispatcher-7", password);
-        var (h, api, client) = CredentialProbeKit.Start(o => o.ClientAuthentication = authentication);
+        var (h, api, client) = CredentialHarness.Start(o => o.ClientAuthentication = authentication);
         using var _ = h;
         var activities = new ConcurrentQueue<Activity>();
         using var listener = new ActivityListener
@@ -337,7 +337,7 @@ public class CredentialProbes
                 return new HttpResponseMessage(HttpStatusCode.Unauthorized) { Content = new StringContent(echoed, Encoding.UTF8, contentType) };
             };
             h.Time.Advance(TimeSpan.FromMinutes(10));
-            var ex = Assert.ThrowsAsync<RapidSosAuthenticationException>(() => client.SendAsync(CredentialProbeKit.Get(user)));
+            var ex = Assert.ThrowsAsync<RapidSosAuthenticationException>(() => client.SendAsync(CredentialHarness.Get(user)));
             texts.Add(ex!.Message);
             texts.Add(ex.ToString());
             texts.Add(ex.Detail ?? string.Empty);
@@ -360,7 +360,7 @@ public class CredentialProbes
     [Test]
     public async Task ToString_OfEveryPublicTypeAndTheCacheKey_ShowsNoSecretPasswordOrToken()
     {
-        var (h, api, client) = CredentialProbeKit.Start();
+        var (h, api, client) = CredentialHarness.Start();
         using var _ = h;
         var cache = h.Services.GetRequiredService<IRapidSosTokenCache>();
         var user = RapidSosCredential.ForUser("agency-a", "Zz9-secret", "dispatcher-7", "Zz9-password");
@@ -380,7 +380,7 @@ public class CredentialProbes
     [Test]
     public async Task NobodyCallsForAnHour_NoTokenRequestMeanwhile_ThenABurstCostsOneRequestPerAgency()
     {
-        var (h, api, client) = CredentialProbeKit.Start(o => { o.ClientId = null; o.ClientSecret = null; });
+        var (h, api, client) = CredentialHarness.Start(o => { o.ClientId = null; o.ClientSecret = null; });
         using var _ = h;
         var agencies = Enumerable.Range(0, 10).Select(i => new RapidSosCredential($"agency-{i}", $"secret-{i}")).ToArray();
         foreach (var agency in agencies)
@@ -552,45 +552,13 @@ public class CredentialProbes
 internal static class CredentialProbeKit
 {
     /// <summary>Tokens that name the client, the user and the scope they were issued for, so a probe can tell whose token a request carried.</summary>
-    public static HttpResponseMessage IssueNamedToken(int n, HttpRequestMessage request)
-    {
-        var form = new RecordedTokenRequest(request.Method, request.RequestUri!, null, null, request.Content!.ReadAsStringAsync().Result).Form;
-        var owner = form.TryGetValue("client_id", out var id) ? id : Encoding.UTF8.GetString(Convert.FromBase64String(request.Headers.Authorization!.Parameter!)).Split(':')[0];
-        var scope = form.TryGetValue("scope", out var s) ? $"[{s}]" : "[-]";
-        var user = form.TryGetValue("username", out var u) ? "." + u : string.Empty;
-        return StubTokenEndpoint.Token($"{owner}{user}.{n}{(scope == "[-]" ? string.Empty : scope)}");
-    }
-
-    public static (ProviderHarness Harness, RecordingApiHandler Api, HttpClient Client) Start(
-        Action<RapidSosAuthOptions>? configure = null, Action<IServiceCollection>? services = null)
-    {
-        var api = new RecordingApiHandler();
-        var h = new ProviderHarness(configure, s =>
-        {
-            s.AddHttpClient("api", c => c.BaseAddress = new Uri("https://api.test.example/"))
-                .AddRapidSosBearerToken()
-                .ConfigurePrimaryHttpMessageHandler(() => api);
-            services?.Invoke(s);
-        });
-        h.Endpoint.Respond = IssueNamedToken;
-        return (h, api, h.Services.GetRequiredService<IHttpClientFactory>().CreateClient("api"));
-    }
-
-    public static HttpRequestMessage Get(RapidSosCredential? credential = null)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Get, "v1/ping");
-        return credential is null ? request : request.WithRapidSosCredential(credential);
-    }
-
     /// <summary>Sends one request with <paramref name="credential"/> and returns the token it carried.</summary>
     public static async Task<string> SendAsync(HttpClient client, RapidSosCredential credential)
     {
-        using var request = Get(credential);
+        using var request = CredentialHarness.Get(credential);
         using var response = await client.SendAsync(request);
-        return TokenOf(request.Headers.Authorization?.ToString())!;
+        return CredentialHarness.TokenOf(request.Headers.Authorization?.ToString())!;
     }
-
-    public static string? TokenOf(string? authorization) => authorization?["Bearer ".Length..];
 
     /// <summary>Gateway error bodies echoing <paramref name="value"/> in the spellings a gateway may use; "{basic}" is replaced by the Basic value it received.</summary>
     public static IEnumerable<(string ContentType, string Body)> Spellings(string value)
