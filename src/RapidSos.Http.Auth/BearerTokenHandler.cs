@@ -69,7 +69,7 @@ public class BearerTokenHandler : DelegatingHandler
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (request is TokenEndpointRequest)
+        if (IsTokenRequest(request))
         {
             // The library's own token request, on a back channel this handler was attached to as well (say by
             // ConfigureHttpClientDefaults): authenticating it would wait for the very token it asks for.
@@ -105,7 +105,7 @@ public class BearerTokenHandler : DelegatingHandler
     protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (request is TokenEndpointRequest)
+        if (IsTokenRequest(request))
         {
             return base.Send(request, cancellationToken);
         }
@@ -161,6 +161,13 @@ public class BearerTokenHandler : DelegatingHandler
         var tokenTask = provider.GetTokenAsync(cancellationToken);
         return tokenTask.IsCompletedSuccessfully ? tokenTask.Result : tokenTask.AsTask().GetAwaiter().GetResult();
     }
+
+    /// <summary>
+    /// The library's own token request: by its type (a type check) or, for a copy a handler in front of this one
+    /// made, as a POST to one of the registration's token endpoints (only POSTs pay the comparison).
+    /// </summary>
+    private bool IsTokenRequest(HttpRequestMessage request) =>
+        request is TokenEndpointRequest || (request.Method == HttpMethod.Post && _origins.Current.IsTokenRequest(request));
 
     /// <summary>Where a request's own credential gets its token; a handler built by hand has no such place, and says so rather than ignore it.</summary>
     private CredentialSets RunTimeCredentials() =>

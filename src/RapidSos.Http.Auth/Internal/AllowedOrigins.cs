@@ -20,13 +20,15 @@ internal sealed class AllowedOrigins
     private readonly string _host;
     private readonly int _port;
     private readonly Origin[]? _additional;
+    private readonly Uri[] _tokenEndpoints;
 
-    private AllowedOrigins(Origin @base, Origin[]? additional)
+    private AllowedOrigins(Origin @base, Origin[]? additional, Uri[] tokenEndpoints)
     {
         _scheme = @base.Scheme;
         _host = @base.Host;
         _port = @base.Port;
         _additional = additional;
+        _tokenEndpoints = tokenEndpoints;
     }
 
     /// <summary>The origins <paramref name="options"/> allows, read once.</summary>
@@ -41,7 +43,34 @@ internal sealed class AllowedOrigins
             (additional ??= []).Add(Origin.From(origin, nameof(options.AdditionalOrigins)));
         }
 
-        return new AllowedOrigins(@base, additional?.ToArray());
+        var endpoints = RegistrationEndpoints.From(options);
+        var grants = new[] { RapidSosGrantType.ClientCredentials, RapidSosGrantType.Password };
+        return new AllowedOrigins(@base, additional?.ToArray(), [.. grants.Select(endpoints.For).Distinct()]);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="request"/> is a POST to one of the registration's token endpoints: the library's own
+    /// token request, possibly copied by a handler in front of the bearer handler (hedging, cloning retries), which
+    /// must never wait for a token itself.
+    /// </summary>
+    public bool IsTokenRequest(HttpRequestMessage request)
+    {
+        if (request.Method != HttpMethod.Post || request.RequestUri is not { IsAbsoluteUri: true } uri)
+        {
+            return false;
+        }
+
+        foreach (var endpoint in _tokenEndpoints)
+        {
+            if (uri.Port == endpoint.Port && string.Equals(uri.Scheme, endpoint.Scheme, StringComparison.Ordinal)
+                && string.Equals(uri.Host, endpoint.Host, StringComparison.OrdinalIgnoreCase)
+                && string.Equals(uri.AbsolutePath.TrimEnd('/'), endpoint.AbsolutePath.TrimEnd('/'), StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Whether <paramref name="uri"/> goes to one of the allowed origins; never for a relative URI.</summary>

@@ -23,9 +23,10 @@ internal static partial class ErrorResponse
 {
     private const int MaxDetailLength = 300;
 
-    public static RapidSosAuthenticationException ToException(HttpStatusCode status, ReadOnlySpan<byte> body, string? mediaType, TimeSpan? retryAfter, TokenRequestSettings settings)
+    public static RapidSosAuthenticationException ToException(
+        HttpStatusCode status, ReadOnlySpan<byte> body, string? mediaType, TimeSpan? retryAfter, TokenRequestSettings settings, SecretScrubber? scrubber = null)
     {
-        var detail = Describe(body, mediaType, settings.Scrubber);
+        var detail = Describe(body, mediaType, scrubber ?? settings.Scrubber);
         var message = new StringBuilder()
             .Append("The RapidSOS token request to ").Append(settings.DisplayEndpoint)
             .Append(" failed with HTTP ").Append((int)status).Append(" (").Append(status).Append("): ")

@@ -37,10 +37,11 @@ internal sealed class SecretScrubber
     /// </summary>
     public static SecretScrubber For(string clientSecret, string? password, string? basicClientId)
     {
-        var secrets = new List<string> { clientSecret };
+        var secrets = new List<string>();
+        AddWithTrimmed(secrets, clientSecret);
         if (password is not null)
         {
-            secrets.Add(password);
+            AddWithTrimmed(secrets, password);
         }
 
         if (basicClientId is not null)
@@ -53,8 +54,31 @@ internal sealed class SecretScrubber
         return new([.. secrets.Where(s => s.Length > 0).Distinct(StringComparer.Ordinal).OrderByDescending(s => s.Length)]);
     }
 
+    /// <summary>
+    /// The same secrets and <paramref name="token"/> too (the token a failed refresh still holds, which a gateway may
+    /// quote back): for one error, not kept.
+    /// </summary>
+    public SecretScrubber WithToken(string? token) =>
+        string.IsNullOrEmpty(token) ? this : new([.. _secrets.Append(token).Distinct(StringComparer.Ordinal).OrderByDescending(s => s.Length)]);
+
     /// <summary>Returns <paramref name="text"/> with every spelling of every secret replaced by <see cref="Mask"/>.</summary>
     public string Scrub(string text)
+    {
+        var scrubbed = ScrubSpellings(text);
+
+        // Named HTML references (&uuml;, &nbsp; ...) are too many to spell one by one: a secret found once the text
+        // is decoded is masked in the decoded text, which is then what is shown.
+        if (_secrets.Length > 0 && scrubbed.Contains('&', StringComparison.Ordinal)
+            && System.Net.WebUtility.HtmlDecode(scrubbed) is var decoded && !ReferenceEquals(decoded, scrubbed) && decoded != scrubbed
+            && ScrubSpellings(decoded) is var decodedScrubbed && decodedScrubbed != decoded)
+        {
+            return decodedScrubbed;
+        }
+
+        return scrubbed;
+    }
+
+    private string ScrubSpellings(string text)
     {
         if (_secrets.Length == 0 || string.IsNullOrEmpty(text))
         {
@@ -80,6 +104,16 @@ internal sealed class SecretScrubber
         }
 
         return scrubbed is null ? text : scrubbed.Append(text, copied, text.Length - copied).ToString();
+    }
+
+    /// <summary>The secret, and without its leading or trailing white space too: a gateway may trim what it echoes.</summary>
+    private static void AddWithTrimmed(List<string> secrets, string secret)
+    {
+        secrets.Add(secret);
+        if (secret.Trim() is { Length: > 0 } trimmed && trimmed.Length != secret.Length)
+        {
+            secrets.Add(trimmed);
+        }
     }
 
     private static void AddBase64(List<string> secrets, string credentials)

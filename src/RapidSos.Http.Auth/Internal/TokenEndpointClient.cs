@@ -30,18 +30,18 @@ internal sealed class TokenEndpointClient
     /// Requests a token. The callers' cancellation is not passed in: one request serves many callers, and its
     /// time limit is the back-channel client's <see cref="HttpClient.Timeout"/>, which also bounds reading the body.
     /// </summary>
-    public Task<(string Token, TimeSpan Lifetime)> RequestTokenAsync(TokenRequestSettings settings) =>
-        RequestTokenCoreAsync(settings, async: true);
+    public Task<(string Token, TimeSpan Lifetime)> RequestTokenAsync(TokenRequestSettings settings, string? heldToken = null) =>
+        RequestTokenCoreAsync(settings, heldToken, async: true);
 
     /// <summary>The synchronous twin of <see cref="RequestTokenAsync"/>, for <see cref="HttpClient.Send(HttpRequestMessage)"/> callers.</summary>
-    public (string Token, TimeSpan Lifetime) RequestToken(TokenRequestSettings settings)
+    public (string Token, TimeSpan Lifetime) RequestToken(TokenRequestSettings settings, string? heldToken = null)
     {
-        var task = RequestTokenCoreAsync(settings, async: false);
+        var task = RequestTokenCoreAsync(settings, heldToken, async: false);
         System.Diagnostics.Debug.Assert(task.IsCompleted, "the synchronous path must not suspend");
         return task.GetAwaiter().GetResult();
     }
 
-    private async Task<(string Token, TimeSpan Lifetime)> RequestTokenCoreAsync(TokenRequestSettings settings, bool async)
+    private async Task<(string Token, TimeSpan Lifetime)> RequestTokenCoreAsync(TokenRequestSettings settings, string? heldToken, bool async)
     {
         var client = _httpClientFactory.CreateClient(RapidSosAuthDefaults.TokenClientName);
 
@@ -57,13 +57,13 @@ internal sealed class TokenEndpointClient
         }
         catch (OperationCanceledException ex)
         {
-            throw TimedOut(settings, client, ex);
+            throw TimedOut(settings, client, Scrubbed(ex, settings.Scrubber.WithToken(heldToken)));
         }
         catch (HttpRequestException ex)
         {
             throw new RapidSosAuthenticationException(
-                $"The RapidSOS token endpoint {settings.DisplayEndpoint} could not be reached: {settings.Scrubber.Scrub(ex.Message)}",
-                ex, statusCode: null, detail: null, settings.DisplayEndpoint);
+                $"The RapidSOS token endpoint {settings.DisplayEndpoint} could not be reached: {settings.Scrubber.WithToken(heldToken).Scrub(ex.Message)}",
+                Scrubbed(ex, settings.Scrubber.WithToken(heldToken)), statusCode: null, detail: null, settings.DisplayEndpoint);
         }
 
         using (response)
@@ -76,13 +76,13 @@ internal sealed class TokenEndpointClient
             }
             catch (OperationCanceledException ex)
             {
-                throw TimedOut(settings, client, ex);
+                throw TimedOut(settings, client, Scrubbed(ex, settings.Scrubber.WithToken(heldToken)));
             }
             catch (Exception ex) when (ex is IOException or HttpRequestException)
             {
                 throw new RapidSosAuthenticationException(
-                    $"The RapidSOS token response from {settings.DisplayEndpoint} could not be read: {settings.Scrubber.Scrub(ex.Message)}",
-                    ex, response.StatusCode, detail: null, settings.DisplayEndpoint);
+                    $"The RapidSOS token response from {settings.DisplayEndpoint} could not be read: {settings.Scrubber.WithToken(heldToken).Scrub(ex.Message)}",
+                    Scrubbed(ex, settings.Scrubber.WithToken(heldToken)), response.StatusCode, detail: null, settings.DisplayEndpoint);
             }
 
             try
@@ -90,7 +90,7 @@ internal sealed class TokenEndpointClient
                 var body = buffer.AsSpan(0, length);
                 if (response.StatusCode != HttpStatusCode.OK)
                 {
-                    throw ErrorResponse.ToException(response.StatusCode, body, response.Content.Headers.ContentType?.MediaType, RetryAfter(response), settings);
+                    throw ErrorResponse.ToException(response.StatusCode, body, response.Content.Headers.ContentType?.MediaType, RetryAfter(response), settings, settings.Scrubber.WithToken(heldToken));
                 }
 
                 return TokenResponseParser.Parse(body, settings.DisplayEndpoint);
@@ -157,7 +157,37 @@ internal sealed class TokenEndpointClient
         }
     }
 
-    private static RapidSosAuthenticationException TimedOut(TokenRequestSettings settings, HttpClient client, OperationCanceledException ex) =>
+    /// <summary>
+    /// The transport's exception as the inner one, unless its text (message or any inner message) quotes a secret:
+    /// then a copy with every message scrubbed, so <see cref="Exception.ToString"/> and a logged exception stay clean.
+    /// </summary>
+    private static Exception Scrubbed(Exception ex, SecretScrubber scrubber)
+    {
+        for (var e = ex; e is not null; e = e.InnerException)
+        {
+            if (scrubber.Scrub(e.Message) != e.Message)
+            {
+                return Copy(ex, scrubber);
+            }
+        }
+
+        return ex;
+
+        static Exception Copy(Exception e, SecretScrubber scrubber)
+        {
+            var inner = e.InnerException is { } i ? Copy(i, scrubber) : null;
+            var message = scrubber.Scrub(e.Message);
+            return e switch
+            {
+                HttpRequestException h => new HttpRequestException(h.HttpRequestError, message, inner, h.StatusCode),
+                OperationCanceledException => new OperationCanceledException(message, inner),
+                IOException => new IOException(message, inner),
+                _ => new HttpRequestException(message, inner),
+            };
+        }
+    }
+
+    private static RapidSosAuthenticationException TimedOut(TokenRequestSettings settings, HttpClient client, Exception ex) =>
         new($"The RapidSOS token request to {settings.DisplayEndpoint} timed out after {client.Timeout.TotalSeconds:0.###} s.",
             ex, statusCode: null, detail: null, settings.DisplayEndpoint);
 

@@ -348,9 +348,11 @@ internal sealed class TokenLifecycle : IDisposable
         Exception? error = null;
         try
         {
+            // The token still held, if any, is masked in the gateway's error text too: a refresh's error may quote it.
+            var held = _state.Token?.Value;
             response = async
-                ? await _endpoint.RequestTokenAsync(_settings).ConfigureAwait(false)
-                : _endpoint.RequestToken(_settings);
+                ? await _endpoint.RequestTokenAsync(_settings, held).ConfigureAwait(false)
+                : _endpoint.RequestToken(_settings, held);
         }
         catch (Exception ex)
         {

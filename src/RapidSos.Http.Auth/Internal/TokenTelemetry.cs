@@ -116,8 +116,9 @@ internal sealed class TokenTelemetry
             }
         });
 
+    /// <summary>Scheme, host and port only: <see cref="UriPartial.Authority"/> would include the request URI's user information.</summary>
     internal static string OriginOf(HttpRequestMessage request) =>
-        request.RequestUri is { IsAbsoluteUri: true } uri ? uri.GetLeftPart(UriPartial.Authority) : "(no URI)";
+        request.RequestUri is { IsAbsoluteUri: true } uri ? uri.GetComponents(UriComponents.SchemeAndServer, UriFormat.UriEscaped) : "(no URI)";
 
     private static string DescribeNext(TokenFailure failure, DateTimeOffset now)
     {
