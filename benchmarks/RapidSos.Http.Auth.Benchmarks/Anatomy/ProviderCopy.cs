@@ -7,7 +7,7 @@ namespace RapidSos.Http.Auth.Benchmarks.Anatomy;
 public enum ProviderCopyShape
 {
     /// <summary>
-    /// As in src: <c>CachingTokenProvider.GetTokenAsync</c> reads the volatile <c>_lifecycle</c>,
+    /// As in src: <c>CachingTokenProvider.GetTokenAsync</c> (its <c>LifecycleFront</c>) reads its lifecycle with one volatile read,
     /// <c>TokenLifecycle.TryGetCurrent</c> the volatile <c>_state</c> and its phase, then
     /// <c>_telemetry.CacheHit(_settings.Name)</c> checks <c>_metrics.CacheHits.Enabled</c>.
     /// </summary>

@@ -33,8 +33,6 @@ internal sealed class CredentialSet : LifecycleFront
     /// <summary>When it was last used, on <see cref="CredentialSets.Milliseconds"/>: for choosing the least recently used.</summary>
     public long LastUsed => Volatile.Read(ref _lastUsed);
 
-    public bool IsDropped => Lifecycle is null;
-
     public bool IsOwnedBy(CredentialSets owner) => ReferenceEquals(_owner, owner);
 
     /// <summary>Whether this set still serves <paramref name="owner"/>'s credentials as its options are now.</summary>
