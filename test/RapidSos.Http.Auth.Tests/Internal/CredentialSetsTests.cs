@@ -381,7 +381,9 @@ public class CredentialSetsTests
         var cache = h.Services.GetRequiredService<IRapidSosTokenCache>();
 
         await h.Provider.GetTokenAsync();
+        await Poll.UntilAsync(() => collector.GetMeasurementSnapshot().Count == 1, "the first token request's measurement (recorded after its waiters are released)");
         await cache.GetTokenAsync(AgencyA);
+        await Poll.UntilAsync(() => collector.GetMeasurementSnapshot().Count == 2, "the second token request's measurement");
 
         var tags = collector.GetMeasurementSnapshot().Select(m => m.Tags).ToList();
         Assert.That(tags, Has.Count.EqualTo(2));

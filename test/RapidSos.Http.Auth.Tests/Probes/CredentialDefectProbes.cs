@@ -108,6 +108,7 @@ public class CredentialDefectProbes
 
         // README, Observability: rapidsos.client_id is on "the registration's own credentials". Observed: missing, because
         // the shared lifecycle keeps the settings (IsRunTime = true) of whoever created it.
+        await Poll.UntilAsync(() => requests.GetMeasurementSnapshot().Count == 2, "both token requests' measurements (recorded after their waiters are released)");
         var own = requests.GetMeasurementSnapshot().Last();
         Assert.That(own.Tags.ContainsKey("rapidsos.client_id"), Is.True);
     }
