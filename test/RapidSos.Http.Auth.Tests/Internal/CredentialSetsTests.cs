@@ -399,6 +399,7 @@ public class CredentialSetsTests
         var cache = h.Services.GetRequiredService<IRapidSosTokenCache>();
 
         await cache.GetTokenAsync(RapidSosCredential.ForUser("agency-a", "Zz9-secret", "dispatcher-7", "Zz9-password"));
+        await Poll.UntilAsync(() => h.AllLogText.Contains("dispatcher-7", StringComparison.Ordinal), "the token-acquired log (written after the waiters are released)");
 
         Assert.That(h.AllLogText, Does.Contain("agency-a").And.Contain("dispatcher-7"));
         Assert.That(h.AllLogText, Does.Not.Contain("Zz9"));
