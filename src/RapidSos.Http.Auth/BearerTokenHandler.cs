@@ -78,21 +78,10 @@ public class BearerTokenHandler : DelegatingHandler
 
         EnsureAllowedOrigin(request);
 
-        // Whose token: the request's own credential, else the registration's resolver's, else the registration's own.
-        if (RequestCredential.Of(request) is { } credential)
-        {
-            return SendWith(request, RunTimeCredentials().For(credential), cancellationToken);
-        }
-
-        if (_credentials?.Resolver is { } resolver)
-        {
-            var resolving = resolver.ResolveAsync(request, cancellationToken);
-            return resolving.IsCompletedSuccessfully
-                ? SendWith(request, ProviderFor(resolving.Result, _credentials), cancellationToken)
-                : SendResolvingAsync(request, resolving, _credentials, cancellationToken);
-        }
-
-        return SendWith(request, _tokenProvider, cancellationToken);
+        var provider = ProviderFor(request, cancellationToken);
+        return provider.IsCompletedSuccessfully
+            ? SendWith(request, provider.Result, cancellationToken)
+            : SendResolvingAsync(request, provider, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -112,16 +101,8 @@ public class BearerTokenHandler : DelegatingHandler
 
         EnsureAllowedOrigin(request);
 
-        var provider = _tokenProvider;
-        if (RequestCredential.Of(request) is { } credential)
-        {
-            provider = RunTimeCredentials().For(credential);
-        }
-        else if (_credentials?.Resolver is { } resolver)
-        {
-            var resolving = resolver.ResolveAsync(request, cancellationToken);
-            provider = ProviderFor(resolving.IsCompletedSuccessfully ? resolving.Result : resolving.AsTask().GetAwaiter().GetResult(), _credentials);
-        }
+        var choosing = ProviderFor(request, cancellationToken);
+        var provider = choosing.IsCompletedSuccessfully ? choosing.Result : choosing.AsTask().GetAwaiter().GetResult();
 
         var token = GetTokenSync(provider, cancellationToken);
         if (_retryOnUnauthorized && ReplayableContent.MustBuffer(request.Content))
@@ -175,9 +156,31 @@ public class BearerTokenHandler : DelegatingHandler
             "The request carries a RapidSosCredential (WithRapidSosCredential), but this BearerTokenHandler was built by hand around a single ITokenProvider. " +
             "Attach the handler through services.AddRapidSosAuthentication(...) and .AddRapidSosBearerToken() (or AddHttpMessageHandler<BearerTokenHandler>()) to use per-request credentials.");
 
-    /// <summary>A resolved credential's set, or the registration's own provider when the resolver chose none.</summary>
-    private ITokenProvider ProviderFor(RapidSosCredential? credential, CredentialSets credentials) =>
-        credential is null ? _tokenProvider : credentials.For(credential);
+    /// <summary>
+    /// Whose token a request carries, the one rule for the first send, a resend and both paths: the request's own
+    /// credential, else the registration's resolver's (asked again for a resend), else the registration's own. Completes
+    /// at once unless a resolver answers later.
+    /// </summary>
+    private ValueTask<ITokenProvider> ProviderFor(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        if (RequestCredential.Of(request) is { } credential)
+        {
+            return new ValueTask<ITokenProvider>(RunTimeCredentials().For(credential));
+        }
+
+        if (_credentials is not { Resolver: { } resolver } credentials)
+        {
+            return new ValueTask<ITokenProvider>(_tokenProvider);
+        }
+
+        var resolving = resolver.ResolveAsync(request, cancellationToken);
+        return resolving.IsCompletedSuccessfully
+            ? new ValueTask<ITokenProvider>(resolving.Result is { } resolved ? credentials.For(resolved) : _tokenProvider)
+            : ResolvedAsync(resolving, credentials);
+    }
+
+    private async ValueTask<ITokenProvider> ResolvedAsync(ValueTask<RapidSosCredential?> resolving, CredentialSets credentials) =>
+        await resolving.ConfigureAwait(false) is { } resolved ? credentials.For(resolved) : _tokenProvider;
 
     /// <summary>The hot path: a cached token, nothing to buffer, no await unless the response is a 401 or still pending.</summary>
     private Task<HttpResponseMessage> SendWith(HttpRequestMessage request, ITokenProvider provider, CancellationToken cancellationToken)
@@ -199,11 +202,10 @@ public class BearerTokenHandler : DelegatingHandler
         return AwaitResponseAsync(request, responseTask, cancellationToken);
     }
 
-    private async Task<HttpResponseMessage> SendResolvingAsync(
-        HttpRequestMessage request, ValueTask<RapidSosCredential?> resolving, CredentialSets credentials, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendResolvingAsync(HttpRequestMessage request, ValueTask<ITokenProvider> choosing, CancellationToken cancellationToken)
     {
-        var credential = await resolving.ConfigureAwait(false);
-        return await SendWith(request, ProviderFor(credential, credentials), cancellationToken).ConfigureAwait(false);
+        var provider = await choosing.ConfigureAwait(false);
+        return await SendWith(request, provider, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<HttpResponseMessage> AwaitResponseAsync(HttpRequestMessage request, Task<HttpResponseMessage> responseTask, CancellationToken cancellationToken)
@@ -221,21 +223,10 @@ public class BearerTokenHandler : DelegatingHandler
     /// <summary>A method of its own, so the continuation every pending request allocates has one awaiter, not three (48 bytes less).</summary>
     private async Task<HttpResponseMessage> RetryAfterUnauthorizedAsync(HttpRequestMessage request, AccessToken rejected, HttpResponseMessage unauthorized, CancellationToken cancellationToken)
     {
-        var provider = await ProviderForResendAsync(request, cancellationToken).ConfigureAwait(false);
+        var provider = await ProviderFor(request, cancellationToken).ConfigureAwait(false);
         return await RetryWithNewTokenAsync(request, provider, rejected, unauthorized, cancellationToken).ConfigureAwait(false);
     }
 
-    private async ValueTask<ITokenProvider> ProviderForResendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-    {
-        if (RequestCredential.Of(request) is { } credential)
-        {
-            return RunTimeCredentials().For(credential);
-        }
-
-        return _credentials?.Resolver is { } resolver
-            ? ProviderFor(await resolver.ResolveAsync(request, cancellationToken).ConfigureAwait(false), _credentials)
-            : _tokenProvider;
-    }
 
     private async Task<HttpResponseMessage> SendSlowAsync(HttpRequestMessage request, ITokenProvider provider, ValueTask<AccessToken> tokenTask, CancellationToken cancellationToken)
     {
