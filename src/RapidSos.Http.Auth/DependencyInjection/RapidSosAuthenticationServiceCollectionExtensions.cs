@@ -130,7 +130,8 @@ public static class RapidSosAuthenticationServiceCollectionExtensions
             sp.GetRequiredService<IMemoryCache>(),
             sp.GetRequiredService<TokenEndpointClient>(),
             sp.GetService<TimeProvider>() ?? TimeProvider.System,
-            sp.GetRequiredService<TokenTelemetry>()));
+            sp.GetRequiredService<TokenTelemetry>(),
+            sp.GetService<IRapidSosSharedTokenStore>()));
         services.TryAddSingleton(sp => new RapidSosOptionsChanges(sp.GetRequiredService<IOptionsMonitor<RapidSosAuthOptions>>()));
         services.TryAddSingleton<CredentialSetsDirectory>();
 

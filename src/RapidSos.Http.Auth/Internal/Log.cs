@@ -50,4 +50,24 @@ internal static partial class Log
     [LoggerMessage(11, LogLevel.Debug,
         "The RapidSOS API answered 401 to {Method} {Origin}{Path}; new tokens are held back because the API rejected fresh ones, so the response goes back to the caller as it is.")]
     public static partial void UnauthorizedNotRetried(ILogger logger, HttpMethod method, string origin, string path);
+
+    [LoggerMessage(12, LogLevel.Debug,
+        "Using the RapidSOS access token for client '{ClientId}'{ForUser} (registration '{Registration}') that another instance of the fleet fetched; it expires at {ExpiresAt:O}.")]
+    public static partial void SharedTokenAdopted(ILogger logger, string clientId, string forUser, string registration, DateTimeOffset expiresAt);
+
+    [LoggerMessage(13, LogLevel.Warning,
+        "The shared RapidSOS token store did not answer ({ErrorType}); this instance goes on alone, fetching its own tokens, until it answers again. This is logged once per outage; the errors are counted in rapidsos.auth.shared_store.errors.")]
+    public static partial void SharedStoreUnavailable(ILogger logger, string errorType);
+
+    [LoggerMessage(14, LogLevel.Information,
+        "The shared RapidSOS token store answers again; this instance shares tokens with the fleet once more.")]
+    public static partial void SharedStoreAvailable(ILogger logger);
+
+    [LoggerMessage(15, LogLevel.Debug,
+        "A value in the shared RapidSOS token store under the key of client '{ClientId}' (registration '{Registration}') is not one this instance can open (another secret, another version, tampered, or not the library's); it is treated as a miss.")]
+    public static partial void SharedValueUnreadable(ILogger logger, string clientId, string registration);
+
+    [LoggerMessage(16, LogLevel.Warning,
+        "No other instance of the fleet delivered a RapidSOS token for client '{ClientId}' (registration '{Registration}') within {Waited}; this instance requests its own.")]
+    public static partial void SharedWaitGaveUp(ILogger logger, string clientId, string registration, TimeSpan waited);
 }

@@ -33,6 +33,10 @@ internal sealed class RapidSosAuthMetrics : IDisposable
             "Background refreshes ahead of expiry that failed while the current token stayed in use.");
         CacheHits = _meter.CreateCounter<long>("rapidsos.auth.cache_hits", "{token}",
             "Tokens served from the cache without a token request.");
+        SharedTokens = _meter.CreateCounter<long>("rapidsos.auth.shared_tokens", "{token}",
+            "Tokens another instance of the fleet fetched, taken from the shared token store instead of requested.");
+        SharedStoreErrors = _meter.CreateCounter<long>("rapidsos.auth.shared_store.errors", "{error}",
+            "Calls to the shared token store that failed or timed out; the instance went on alone.");
     }
 
     /// <summary>For handlers and providers built without DI.</summary>
@@ -49,6 +53,26 @@ internal sealed class RapidSosAuthMetrics : IDisposable
     public Counter<long> RefreshFailures { get; }
 
     public Counter<long> CacheHits { get; }
+
+    public Counter<long> SharedTokens { get; }
+
+    public Counter<long> SharedStoreErrors { get; }
+
+    public void RecordSharedToken(TokenRequestSettings settings)
+    {
+        if (SharedTokens.Enabled)
+        {
+            SharedTokens.Add(1, RegistrationTags(settings));
+        }
+    }
+
+    public void RecordSharedStoreError(Exception error)
+    {
+        if (SharedStoreErrors.Enabled)
+        {
+            SharedStoreErrors.Add(1, new KeyValuePair<string, object?>("error.type", error is OperationCanceledException or TimeoutException ? "timeout" : error.GetType().Name));
+        }
+    }
 
     public void RecordTokenRequest(TokenRequestSettings settings, TimeSpan duration, Exception? failure)
     {

@@ -20,14 +20,16 @@ internal sealed class TokenLifecycle : IDisposable
     private readonly TimeProvider _time;
     private readonly TokenTelemetry _telemetry;
     private readonly Func<double> _jitter;
+    private readonly SharedTokenCoordinator? _shared;
     private volatile TokenLifecycleState _state = TokenLifecycleState.Initial;
     private ITimer? _timer;
     private DateTimeOffset _timerDue = DateTimeOffset.MaxValue;
     private readonly DateTimeOffset _anchorWall;
     private readonly long _anchorTimestamp;
 
-    public TokenLifecycle(TokenRequestSettings settings, TokenEndpointClient endpoint, TimeProvider time, TokenTelemetry telemetry, Func<double>? jitter = null)
+    public TokenLifecycle(TokenRequestSettings settings, TokenEndpointClient endpoint, TimeProvider time, TokenTelemetry telemetry, Func<double>? jitter = null, SharedTokenCoordinator? shared = null)
     {
+        _shared = shared;
         _settings = settings;
         _endpoint = endpoint;
         _time = time;
@@ -47,6 +49,19 @@ internal sealed class TokenLifecycle : IDisposable
 
     /// <summary>How many providers use this lifecycle; changed only by <see cref="TokenLifecycleStore"/> under its lock.</summary>
     internal int References { get; set; }
+
+    /// <summary>The fleet's share of this credential set, when a shared token store is registered.</summary>
+    internal SharedTokenCoordinator? Shared => _shared;
+
+    /// <summary>
+    /// How long before expiry a token of <paramref name="lifetime"/> is refreshed: <paramref name="refreshBeforeExpiry"/>,
+    /// but at most a fifth of the lifetime, so a window longer than the lifetime neither refreshes on every call nor
+    /// leaves no time for the refresh to finish. Every instance of a fleet computes the same window for a shared token.
+    /// </summary>
+    internal static TimeSpan RefreshWindow(TimeSpan refreshBeforeExpiry, TimeSpan lifetime) =>
+        refreshBeforeExpiry <= TimeSpan.Zero || lifetime <= TimeSpan.Zero
+            ? TimeSpan.Zero
+            : TimeSpan.FromTicks(Math.Min(refreshBeforeExpiry.Ticks, lifetime.Ticks / 5));
 
     internal static bool SameToken(AccessToken a, AccessToken b) =>
         ReferenceEquals(a, b) || string.Equals(a.Value, b.Value, StringComparison.Ordinal);
@@ -344,15 +359,15 @@ internal sealed class TokenLifecycle : IDisposable
     {
         var activity = _telemetry.TokenRequestStarting(_settings);
         var started = _time.GetTimestamp();
-        (string Value, TimeSpan Lifetime)? response = null;
+        TokenGrant? response = null;
         Exception? error = null;
         try
         {
             // The token still held, if any, is masked in the gateway's error text too: a refresh's error may quote it.
-            var held = _state.Token?.Value;
-            response = async
-                ? await _endpoint.RequestTokenAsync(_settings, held).ConfigureAwait(false)
-                : _endpoint.RequestToken(_settings, held);
+            var held = _state.Token;
+            response = _shared is null
+                ? await FetchAsync(held?.Value, async).ConfigureAwait(false)
+                : await _shared.RequestAsync(request.Reason, held, () => FetchAsync(held?.Value, async)).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -362,7 +377,15 @@ internal sealed class TokenLifecycle : IDisposable
         Complete(request, response, error, activity, _time.GetElapsedTime(started));
     }
 
-    private void Complete(TokenRequest request, (string Value, TimeSpan Lifetime)? response, Exception? error, Activity? activity, TimeSpan duration)
+    private async Task<TokenGrant> FetchAsync(string? held, bool async)
+    {
+        var (value, lifetime) = async
+            ? await _endpoint.RequestTokenAsync(_settings, held).ConfigureAwait(false)
+            : _endpoint.RequestToken(_settings, held);
+        return new TokenGrant(value, lifetime);
+    }
+
+    private void Complete(TokenRequest request, TokenGrant? response, Exception? error, Activity? activity, TimeSpan duration)
     {
         AccessToken? token = null;
         Exception? failed = null;
@@ -392,7 +415,9 @@ internal sealed class TokenLifecycle : IDisposable
                 if (response is { } answer)
                 {
                     // Expiry counts from the moment the request was sent, on the local clock: the gateway's
-                    // issued_at (seconds or milliseconds, on a clock that may be skewed) is not trusted.
+                    // issued_at (seconds or milliseconds, on a clock that may be skewed) is not trusted. A token
+                    // from the fleet counts from when its instance sent the request, on that instance's wall clock.
+                    sentAt = answer.IssuedAt ?? sentAt;
                     var candidate = new AccessToken(answer.Value, sentAt + answer.Lifetime);
                     if (candidate.ExpiresAt <= now && !request.WasResent && !state.Ended)
                     {
@@ -407,7 +432,10 @@ internal sealed class TokenLifecycle : IDisposable
                         token = candidate;
                         var reissued = request.Reason == TokenRequestReason.Rejected && state.Token is { } rejectedToken && SameToken(rejectedToken, candidate);
                         superseded = StoreToken(state, request, candidate, sentAt, answer.Lifetime, now);
-                        report = () => _telemetry.TokenAcquired(_settings, candidate, sentAt, activity, duration);
+                        var acquiredAt = sentAt;
+                        report = answer.Shared
+                            ? () => _telemetry.TokenShared(_settings, candidate, activity)
+                            : () => _telemetry.TokenAcquired(_settings, candidate, acquiredAt, activity, duration);
                         if (reissued && !_state.Ended)
                         {
                             // The gateway answered a 401's replacement with the rejected token itself: another
@@ -458,6 +486,11 @@ internal sealed class TokenLifecycle : IDisposable
             return;
         }
 
+        if (_state.Ended)
+        {
+            _shared?.Dispose();
+        }
+
         // Release the waiters before any diagnostics run.
         if (token is not null)
         {
@@ -486,9 +519,7 @@ internal sealed class TokenLifecycle : IDisposable
 
         // Short-lived tokens refresh once a fifth of their life remains, so a window longer than the lifetime
         // neither refreshes on every call nor leaves no time for the refresh to finish.
-        var window = _settings.RefreshBeforeExpiry <= TimeSpan.Zero
-            ? TimeSpan.Zero
-            : TimeSpan.FromTicks(Math.Min(_settings.RefreshBeforeExpiry.Ticks, lifetime.Ticks / 5));
+        var window = RefreshWindow(_settings.RefreshBeforeExpiry, lifetime);
         var refreshAt = token.ExpiresAt - window;
         var phase = window > TimeSpan.Zero && now >= refreshAt ? TokenPhase.RefreshDue : TokenPhase.Fresh;
         var next = state.WithToken(token, sentAt, refreshAt, phase);
@@ -598,6 +629,13 @@ internal sealed class TokenLifecycle : IDisposable
             _timer?.Dispose();
             _timer = null;
             _timerDue = DateTimeOffset.MaxValue;
+        }
+
+        if (disposed || (ended.Request is not { IsSent: true } && ended.SideRequest is null))
+        {
+            // A request under way on a retired lifecycle still answers its waiters through the store; it lets go
+            // of the store's keys when it completes.
+            _shared?.Dispose();
         }
 
         foreach (var request in new[] { ended.Request, ended.SideRequest })

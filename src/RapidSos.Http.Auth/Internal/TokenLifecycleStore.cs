@@ -21,6 +21,8 @@ internal sealed class TokenLifecycleStore : IDisposable
     private readonly TimeProvider _time;
     private readonly TokenTelemetry _telemetry;
     private readonly HashSet<TokenLifecycle> _live = [];
+    private readonly IRapidSosSharedTokenStore? _shared;
+    private readonly SharedStoreStatus? _sharedStatus;
 
     // Run-time credential sets (thousands, bounded per registration by MaxCredentialSets) are shared here rather than
     // in IMemoryCache: in an application's size-limited cache they would use up the budget of its own entries.
@@ -28,8 +30,10 @@ internal sealed class TokenLifecycleStore : IDisposable
     private readonly PostEvictionDelegate _onEvicted;
     private bool _disposed;
 
-    public TokenLifecycleStore(IMemoryCache cache, TokenEndpointClient endpoint, TimeProvider time, TokenTelemetry telemetry)
+    public TokenLifecycleStore(IMemoryCache cache, TokenEndpointClient endpoint, TimeProvider time, TokenTelemetry telemetry, IRapidSosSharedTokenStore? shared = null)
     {
+        _shared = shared;
+        _sharedStatus = shared is null ? null : new SharedStoreStatus(telemetry);
         _cache = cache;
         _endpoint = endpoint;
         _time = time;
@@ -61,7 +65,7 @@ internal sealed class TokenLifecycleStore : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (!TryGetLive(settings.Key, out var lifecycle))
             {
-                lifecycle = new TokenLifecycle(settings, _endpoint, _time, _telemetry, Jitter);
+                lifecycle = new TokenLifecycle(settings, _endpoint, _time, _telemetry, Jitter, Coordinator(settings));
                 _live.Add(lifecycle);
                 if (settings.Key.RunTime)
                 {
@@ -134,6 +138,31 @@ internal sealed class TokenLifecycleStore : IDisposable
         {
             lifecycle.Dispose();
         }
+    }
+
+    /// <summary>The shared store's status, when there is one: for tests.</summary>
+    internal SharedStoreStatus? SharedStatus => _sharedStatus;
+
+    /// <summary>The fleet's share of a new credential set, or <see langword="null"/> to go alone (no store, or no AES-GCM here).</summary>
+    private SharedTokenCoordinator? Coordinator(TokenRequestSettings settings)
+    {
+        if (_shared is null || !SharedTokenProtector.IsSupported)
+        {
+            return null;
+        }
+
+        SharedTokenProtector protector;
+        try
+        {
+            protector = settings.CreateSharedProtector();
+        }
+        catch (ArgumentException)
+        {
+            // A credential with a lone surrogate has no exact UTF-8 form to derive keys from: it is not shared.
+            return null;
+        }
+
+        return new SharedTokenCoordinator(_shared, _sharedStatus!, protector, settings, _time, Jitter);
     }
 
     private bool TryGetLive(TokenCacheKey key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out TokenLifecycle? lifecycle)

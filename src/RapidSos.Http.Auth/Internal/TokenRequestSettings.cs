@@ -134,6 +134,12 @@ internal sealed class TokenRequestSettings
             credential.CredentialHash,
             isRunTime: true);
 
+    /// <summary>This credential set's keys and seal in a shared token store (the secrets stay here).</summary>
+    /// <exception cref="ArgumentException">A credential is not well-formed UTF-16.</exception>
+    /// <exception cref="PlatformNotSupportedException">AES-GCM is not available.</exception>
+    public SharedTokenProtector CreateSharedProtector() =>
+        new(Endpoint, GrantType, ClientId, _secret, Username, _password, Scope);
+
     public HttpRequestMessage CreateRequest()
     {
         var request = new TokenEndpointRequest(Endpoint)

@@ -86,6 +86,36 @@ internal sealed class TokenTelemetry
         Guard(() => RapidSosAuthMetrics.StopTokenRequestActivity(activity, expiresAt: null, exception));
     }
 
+    /// <summary>A token another instance fetched was taken from the shared store: no token request went out from here.</summary>
+    public void TokenShared(TokenRequestSettings settings, AccessToken token, Activity? activity)
+    {
+        Guard(() => Log.SharedTokenAdopted(
+            _logger,
+            settings.ClientId,
+            settings.Username is null ? string.Empty : $" acting for user '{settings.Username}'",
+            settings.Name,
+            token.ExpiresAt));
+        Guard(() => _metrics.RecordSharedToken(settings));
+        Guard(() =>
+        {
+            activity?.SetTag("rapidsos.token.shared", true);
+            RapidSosAuthMetrics.StopTokenRequestActivity(activity, token.ExpiresAt, failure: null);
+        });
+    }
+
+    public void SharedStoreError(Exception error) => Guard(() => _metrics.RecordSharedStoreError(error));
+
+    public void SharedStoreUnavailable(Exception error) =>
+        Guard(() => Log.SharedStoreUnavailable(_logger, error is OperationCanceledException or TimeoutException ? "no answer in time" : error.GetType().Name));
+
+    public void SharedStoreAvailable() => Guard(() => Log.SharedStoreAvailable(_logger));
+
+    public void SharedValueUnreadable(TokenRequestSettings settings) =>
+        Guard(() => Log.SharedValueUnreadable(_logger, settings.ClientId, settings.Name));
+
+    public void SharedWaitGaveUp(TokenRequestSettings settings, TimeSpan waited) =>
+        Guard(() => Log.SharedWaitGaveUp(_logger, settings.ClientId, settings.Name, waited));
+
     /// <summary>A request ended because its container was disposed: only its activity is closed, nothing is an error.</summary>
     public void TokenRequestAbandoned(Activity? activity) => Guard(() => activity?.Dispose());
 

@@ -1,6 +1,6 @@
-using RapidSos.Http.Auth.StackExchangeRedis.Internal;
+using RapidSos.Http.Auth.Internal;
 
-namespace RapidSos.Http.Auth.StackExchangeRedis.Tests.Internal;
+namespace RapidSos.Http.Auth.Tests.Internal;
 
 public sealed class CanonicalEncodingTests
 {

@@ -1,29 +1,30 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
-using RapidSos.Http.Auth.StackExchangeRedis.Internal;
-using RapidSos.Http.Auth.StackExchangeRedis.Tests.Helpers;
+using RapidSos.Http.Auth.Internal;
+using RapidSos.Http.Auth.Tests.Helpers;
 
-namespace RapidSos.Http.Auth.StackExchangeRedis.Tests.Internal;
+namespace RapidSos.Http.Auth.Tests.Internal;
 
-public sealed class RedisTokenProtectorTests
+public sealed class SharedTokenProtectorTests
 {
     private const string Token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjYWQtdmVuZG9yLTcifQ.c2lnbmF0dXJlLWJ5dGVz";
+    private static readonly DateTimeOffset s_issuedAt = new(2031, 5, 6, 6, 8, 9, 123, TimeSpan.Zero);
     private static readonly DateTimeOffset s_expiresAt = new(2031, 5, 6, 7, 8, 9, 123, TimeSpan.FromHours(-5));
-    private static readonly TestCredentials s_user = new();
+    private static readonly SharedStoreCredentials s_user = new();
 
     // Computed outside .NET (Python's hmac and hashlib, HKDF written out from RFC 5869) from the derivation
-    // documented on RedisTokenProtector, so these pin the format every instance of a fleet must agree on.
-    private const string UserTokenKey = "rapidsos:auth:v1:{b91cee1e9d0a28445e22164770425d4e7556cdd7e902873acf52a26e811c56b6}:token";
+    // documented on SharedTokenProtector, so these pin the format every instance of a fleet must agree on.
+    private const string UserTokenKey = "v1:{b91cee1e9d0a28445e22164770425d4e7556cdd7e902873acf52a26e811c56b6}:token";
     private const string UserEncryptionKey = "5412a268f3462b51461b8d930fe1648455adb018993924d829b457c5c7c8f61b";
-    private const string ClientTokenKey = "rapidsos:auth:v1:{df2adbdf6eb100c15f9652df623bd07f6d2679448243b28c959d93921b878178}:token";
+    private const string ClientTokenKey = "v1:{df2adbdf6eb100c15f9652df623bd07f6d2679448243b28c959d93921b878178}:token";
 
     [Test]
     public void SealThenTryOpen_RoundTrip_ReturnsTheTokenAndItsExpiryToTheMillisecond()
     {
         using var protector = s_user.Protector();
 
-        var opened = protector.TryOpen(protector.Seal(Token, s_expiresAt), out var token, out var expiresAt);
+        var opened = protector.TryOpenToken(protector.SealToken(Token, s_issuedAt, s_expiresAt), out var token, out _, out var expiresAt);
 
         Assert.Multiple(() =>
         {
@@ -39,7 +40,7 @@ public sealed class RedisTokenProtectorTests
     {
         using var protector = s_user.Protector();
 
-        protector.TryOpen(protector.Seal(Token, s_expiresAt.AddTicks(9_999)), out _, out var expiresAt);
+        protector.TryOpenToken(protector.SealToken(Token, s_issuedAt, s_expiresAt.AddTicks(9_999)), out _, out _, out var expiresAt);
 
         Assert.That(expiresAt, Is.EqualTo(s_expiresAt));
     }
@@ -50,12 +51,12 @@ public sealed class RedisTokenProtectorTests
         using var first = s_user.Protector();
         using var second = (s_user with { }).Protector();
 
-        var opened = second.TryOpen(first.Seal(Token, s_expiresAt), out var token, out _);
+        var opened = second.TryOpenToken(first.SealToken(Token, s_issuedAt, s_expiresAt), out var token, out _, out _);
 
         Assert.Multiple(() =>
         {
-            Assert.That(second.For(RedisTokenProtector.TokenPurpose), Is.EqualTo(first.For(RedisTokenProtector.TokenPurpose)));
-            Assert.That(second.For(RedisTokenProtector.LockPurpose), Is.EqualTo(first.For(RedisTokenProtector.LockPurpose)));
+            Assert.That(second.For(SharedTokenProtector.TokenPurpose), Is.EqualTo(first.For(SharedTokenProtector.TokenPurpose)));
+            Assert.That(second.For(SharedTokenProtector.LockPurpose), Is.EqualTo(first.For(SharedTokenProtector.LockPurpose)));
             Assert.That((opened, token), Is.EqualTo((true, Token)));
         });
     }
@@ -64,12 +65,12 @@ public sealed class RedisTokenProtectorTests
     public void For_KnownInputs_MatchesTheDocumentedDerivation()
     {
         using var user = s_user.Protector();
-        using var client = TestCredentials.ClientCredentials.Protector();
+        using var client = SharedStoreCredentials.ClientCredentials.Protector();
 
         Assert.Multiple(() =>
         {
-            Assert.That(user.For(RedisTokenProtector.TokenPurpose).ToString(), Is.EqualTo(UserTokenKey));
-            Assert.That(client.For(RedisTokenProtector.TokenPurpose).ToString(), Is.EqualTo(ClientTokenKey));
+            Assert.That(user.For(SharedTokenProtector.TokenPurpose).ToString(), Is.EqualTo(UserTokenKey));
+            Assert.That(client.For(SharedTokenProtector.TokenPurpose).ToString(), Is.EqualTo(ClientTokenKey));
         });
     }
 
@@ -77,7 +78,7 @@ public sealed class RedisTokenProtectorTests
     public void Seal_KnownInputs_OpensWithTheDocumentedKeyLayoutAndAssociatedData()
     {
         using var protector = s_user.Protector();
-        var value = protector.Seal(Token, s_expiresAt);
+        var value = protector.SealToken(Token, s_issuedAt, s_expiresAt);
 
         using var aes = new AesGcm(Convert.FromHexString(UserEncryptionKey), 16);
         var plaintext = new byte[value.Length - 29];
@@ -85,8 +86,9 @@ public sealed class RedisTokenProtectorTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(BinaryPrimitives.ReadInt64BigEndian(plaintext), Is.EqualTo(s_expiresAt.ToUnixTimeMilliseconds()));
-            Assert.That(Encoding.UTF8.GetString(plaintext.AsSpan(8)), Is.EqualTo(Token));
+            Assert.That(BinaryPrimitives.ReadInt64BigEndian(plaintext), Is.EqualTo(s_issuedAt.ToUnixTimeMilliseconds()));
+            Assert.That(BinaryPrimitives.ReadInt64BigEndian(plaintext.AsSpan(8)), Is.EqualTo(s_expiresAt.ToUnixTimeMilliseconds()));
+            Assert.That(Encoding.UTF8.GetString(plaintext.AsSpan(16)), Is.EqualTo(Token));
         });
     }
 
@@ -95,13 +97,16 @@ public sealed class RedisTokenProtectorTests
     {
         using var protector = s_user.Protector();
 
-        var token = protector.For(RedisTokenProtector.TokenPurpose).ToString();
-        var lockKey = protector.For(RedisTokenProtector.LockPurpose).ToString();
+        var token = protector.For(SharedTokenProtector.TokenPurpose).ToString();
+        var lockKey = protector.For(SharedTokenProtector.LockPurpose).ToString();
 
         Assert.Multiple(() =>
         {
-            Assert.That(token, Does.Match(@"^rapidsos:auth:v1:\{[0-9a-f]{64}\}:token$"));
+            Assert.That(token, Does.Match(@"^v1:\{[0-9a-f]{64}\}:token$"));
             Assert.That(lockKey, Is.EqualTo(token[..^"token".Length] + "lock"));
+            Assert.That(protector.TokenKey, Is.EqualTo(token));
+            Assert.That(protector.LockKey, Is.EqualTo(lockKey));
+            Assert.That(protector.RefusalKey, Is.EqualTo(token[..^"token".Length] + "refusal"));
         });
     }
 
@@ -130,8 +135,8 @@ public sealed class RedisTokenProtectorTests
     {
         using var protector = s_user.Protector();
 
-        var first = protector.Seal(Token, s_expiresAt);
-        var second = protector.Seal(Token, s_expiresAt);
+        var first = protector.SealToken(Token, s_issuedAt, s_expiresAt);
+        var second = protector.SealToken(Token, s_issuedAt, s_expiresAt);
 
         Assert.That(second.AsSpan(1, 12).SequenceEqual(first.AsSpan(1, 12)), Is.False);
     }
@@ -147,10 +152,10 @@ public sealed class RedisTokenProtectorTests
     public void TryOpen_OneBitFlipped_Misses(string region, int index)
     {
         using var protector = s_user.Protector();
-        var value = protector.Seal(Token, s_expiresAt);
+        var value = protector.SealToken(Token, s_issuedAt, s_expiresAt);
         value[index < 0 ? value.Length + index : index] ^= 0x01;
 
-        var opened = protector.TryOpen(value, out var token, out var expiresAt);
+        var opened = protector.TryOpenToken(value, out var token, out _, out var expiresAt);
 
         Assert.That((opened, token, expiresAt), Is.EqualTo((false, (string?)null, default(DateTimeOffset))), region);
     }
@@ -166,24 +171,23 @@ public sealed class RedisTokenProtectorTests
         yield return new TestCaseData("endpoint", s_user with { TokenEndpoint = new Uri("https://gateway.example/oauth/v3/token") }).SetArgDisplayNames("endpoint");
         yield return new TestCaseData("client id", s_user with { ClientId = "cad-vendor-8" }).SetArgDisplayNames("client id");
         yield return new TestCaseData("grant", s_user with { GrantType = RapidSosGrantType.ClientCredentials }).SetArgDisplayNames("grant");
-        yield return new TestCaseData("key prefix", s_user with { KeyPrefix = "other-app:" }).SetArgDisplayNames("key prefix");
         yield return new TestCaseData("user and password moved", s_user with { Username = s_user.Username + s_user.Password![..1], Password = s_user.Password[1..] }).SetArgDisplayNames("user and password moved");
     }
 
     [TestCaseSource(nameof(OtherCredentials))]
-    public void OtherCredentials_GetAnotherKeyAndCannotOpenTheValue(string difference, TestCredentials other)
+    public void OtherCredentials_GetAnotherKeyAndCannotOpenTheValue(string difference, SharedStoreCredentials other)
     {
         using var protector = s_user.Protector();
         using var otherProtector = other.Protector();
 
-        var value = protector.Seal(Token, s_expiresAt);
+        var value = protector.SealToken(Token, s_issuedAt, s_expiresAt);
 
         Assert.Multiple(() =>
         {
-            Assert.That(otherProtector.For(RedisTokenProtector.TokenPurpose), Is.Not.EqualTo(protector.For(RedisTokenProtector.TokenPurpose)), difference);
-            Assert.That(otherProtector.For(RedisTokenProtector.LockPurpose), Is.Not.EqualTo(protector.For(RedisTokenProtector.LockPurpose)), difference);
-            Assert.That(otherProtector.TryOpen(value, out _, out _), Is.False, difference);
-            Assert.That(protector.TryOpen(otherProtector.Seal(Token, s_expiresAt), out _, out _), Is.False, difference);
+            Assert.That(otherProtector.For(SharedTokenProtector.TokenPurpose), Is.Not.EqualTo(protector.For(SharedTokenProtector.TokenPurpose)), difference);
+            Assert.That(otherProtector.For(SharedTokenProtector.LockPurpose), Is.Not.EqualTo(protector.For(SharedTokenProtector.LockPurpose)), difference);
+            Assert.That(otherProtector.TryOpenToken(value, out _, out _, out _), Is.False, difference);
+            Assert.That(protector.TryOpenToken(otherProtector.SealToken(Token, s_issuedAt, s_expiresAt), out _, out _, out _), Is.False, difference);
         });
     }
 
@@ -193,9 +197,9 @@ public sealed class RedisTokenProtectorTests
         using var protector = s_user.Protector();
         var haystacks = new Dictionary<string, byte[]>
         {
-            ["token key"] = Encoding.UTF8.GetBytes(protector.For(RedisTokenProtector.TokenPurpose).ToString()),
-            ["lock key"] = Encoding.UTF8.GetBytes(protector.For(RedisTokenProtector.LockPurpose).ToString()),
-            ["value"] = protector.Seal(Token, s_expiresAt),
+            ["token key"] = Encoding.UTF8.GetBytes(protector.For(SharedTokenProtector.TokenPurpose).ToString()),
+            ["lock key"] = Encoding.UTF8.GetBytes(protector.For(SharedTokenProtector.LockPurpose).ToString()),
+            ["value"] = protector.SealToken(Token, s_issuedAt, s_expiresAt),
         };
         var secret = what switch
         {
@@ -241,13 +245,13 @@ public sealed class RedisTokenProtectorTests
     public void TryOpen_EveryTruncation_Misses()
     {
         using var protector = s_user.Protector();
-        var value = protector.Seal(Token, s_expiresAt);
+        var value = protector.SealToken(Token, s_issuedAt, s_expiresAt);
 
         Assert.Multiple(() =>
         {
             for (var length = 0; length < value.Length; length++)
             {
-                Assert.That(protector.TryOpen(value[..length], out _, out _), Is.False, $"{length} of {value.Length} bytes");
+                Assert.That(protector.TryOpenToken(value[..length], out _, out _, out _), Is.False, $"{length} of {value.Length} bytes");
             }
         });
     }
@@ -258,10 +262,10 @@ public sealed class RedisTokenProtectorTests
     public void TryOpen_AnotherVersion_Misses(byte version)
     {
         using var protector = s_user.Protector();
-        var value = protector.Seal(Token, s_expiresAt);
+        var value = protector.SealToken(Token, s_issuedAt, s_expiresAt);
         value[0] = version;
 
-        Assert.That(protector.TryOpen(value, out _, out _), Is.False);
+        Assert.That(protector.TryOpenToken(value, out _, out _, out _), Is.False);
     }
 
     public static IEnumerable<TestCaseData> Garbage()
@@ -272,7 +276,7 @@ public sealed class RedisTokenProtectorTests
         yield return new TestCaseData("text", "not a token envelope, just a string someone SET here"u8.ToArray());
         yield return new TestCaseData("random after the version", new byte[] { 1 }.Concat(RandomNumberGenerator.GetBytes(200)).ToArray());
         yield return new TestCaseData("zeros after the version", new byte[] { 1 }.Concat(new byte[200]).ToArray());
-        yield return new TestCaseData("huge", new byte[] { 1 }.Concat(RandomNumberGenerator.GetBytes(TokenEnvelope.MaxSize)).ToArray());
+        yield return new TestCaseData("huge", new byte[] { 1 }.Concat(RandomNumberGenerator.GetBytes(SealedEnvelope.MaxSize)).ToArray());
         yield return new TestCaseData("64 MiB", new byte[64 << 20]);
     }
 
@@ -281,7 +285,7 @@ public sealed class RedisTokenProtectorTests
     {
         using var protector = s_user.Protector();
 
-        var opened = protector.TryOpen(value, out var token, out var expiresAt);
+        var opened = protector.TryOpenToken(value, out var token, out _, out var expiresAt);
 
         Assert.That((opened, token, expiresAt), Is.EqualTo((false, (string?)null, default(DateTimeOffset))), what);
     }
@@ -290,14 +294,14 @@ public sealed class RedisTokenProtectorTests
     public void Seal_LongestToken_FillsTheLargestValueAndOpens()
     {
         using var protector = s_user.Protector();
-        var token = new string('t', TokenEnvelope.MaxTokenBytes);
+        var token = new string('t', SealedEnvelope.MaxPayloadBytes);
 
-        var value = protector.Seal(token, s_expiresAt);
+        var value = protector.SealToken(token, s_issuedAt, s_expiresAt);
 
         Assert.Multiple(() =>
         {
-            Assert.That(value, Has.Length.EqualTo(TokenEnvelope.MaxSize));
-            Assert.That(protector.TryOpen(value, out var opened, out _), Is.True);
+            Assert.That(value, Has.Length.EqualTo(SealedEnvelope.MaxSize));
+            Assert.That(protector.TryOpenToken(value, out var opened, out _, out _), Is.True);
             Assert.That(opened, Is.EqualTo(token));
         });
     }
@@ -306,9 +310,9 @@ public sealed class RedisTokenProtectorTests
     public void Seal_TokenTooLongToStore_ThrowsWithoutTheToken()
     {
         using var protector = s_user.Protector();
-        var token = "secret-token-" + new string('t', TokenEnvelope.MaxTokenBytes);
+        var token = "secret-token-" + new string('t', SealedEnvelope.MaxPayloadBytes);
 
-        Assert.That(() => protector.Seal(token, s_expiresAt), Throws.ArgumentException.With.Message.Not.Contain("secret-token"));
+        Assert.That(() => protector.SealToken(token, s_issuedAt, s_expiresAt), Throws.ArgumentException.With.Message.Not.Contain("secret-token"));
     }
 
     [Test]
@@ -316,7 +320,7 @@ public sealed class RedisTokenProtectorTests
     {
         using var protector = s_user.Protector();
 
-        Assert.That(() => protector.Seal(string.Empty, s_expiresAt), Throws.ArgumentException);
+        Assert.That(() => protector.SealToken(string.Empty, s_issuedAt, s_expiresAt), Throws.ArgumentException);
     }
 
     [Test]
@@ -324,7 +328,7 @@ public sealed class RedisTokenProtectorTests
     {
         using var protector = s_user.Protector();
 
-        Assert.That(() => protector.Seal("secret-token-" + '\ud800', s_expiresAt), Throws.ArgumentException.With.Message.Not.Contain("secret-token"));
+        Assert.That(() => protector.SealToken("secret-token-" + '\ud800', s_issuedAt, s_expiresAt), Throws.ArgumentException.With.Message.Not.Contain("secret-token"));
     }
 
     [Test]
@@ -333,27 +337,26 @@ public sealed class RedisTokenProtectorTests
         var protector = s_user.Protector();
         protector.Dispose();
 
-        Assert.That(() => protector.Seal(Token, s_expiresAt), Throws.TypeOf<ObjectDisposedException>());
+        Assert.That(() => protector.SealToken(Token, s_issuedAt, s_expiresAt), Throws.TypeOf<ObjectDisposedException>());
     }
 
     [Test]
     public void Dispose_ThenTryOpen_MissesAValueThatOpenedBefore()
     {
         var protector = s_user.Protector();
-        var value = protector.Seal(Token, s_expiresAt);
-        Assert.That(protector.TryOpen(value, out _, out _), Is.True);
+        var value = protector.SealToken(Token, s_issuedAt, s_expiresAt);
+        Assert.That(protector.TryOpenToken(value, out _, out _, out _), Is.True);
 
         protector.Dispose();
         protector.Dispose();
 
-        Assert.That(protector.TryOpen(value, out _, out _), Is.False);
+        Assert.That(protector.TryOpenToken(value, out _, out _, out _), Is.False);
     }
 
     public static IEnumerable<TestCaseData> BadInputs()
     {
         yield return new TestCaseData("empty client secret", s_user with { ClientSecret = string.Empty }).SetArgDisplayNames("empty client secret");
         yield return new TestCaseData("empty client id", s_user with { ClientId = string.Empty }).SetArgDisplayNames("empty client id");
-        yield return new TestCaseData("empty key prefix", s_user with { KeyPrefix = string.Empty }).SetArgDisplayNames("empty key prefix");
         yield return new TestCaseData("relative endpoint", s_user with { TokenEndpoint = new Uri("oauth/token", UriKind.Relative) }).SetArgDisplayNames("relative endpoint");
         yield return new TestCaseData("undefined grant", s_user with { GrantType = (RapidSosGrantType)7 }).SetArgDisplayNames("undefined grant");
         yield return new TestCaseData("lone surrogate in the secret", s_user with { ClientSecret = "secret-" + '\udc00' }).SetArgDisplayNames("lone surrogate in the secret");
@@ -361,8 +364,40 @@ public sealed class RedisTokenProtectorTests
     }
 
     [TestCaseSource(nameof(BadInputs))]
-    public void Constructor_BadInput_ThrowsArgumentExceptionWithoutTheSecret(string what, TestCredentials credentials)
+    public void Constructor_BadInput_ThrowsArgumentExceptionWithoutTheSecret(string what, SharedStoreCredentials credentials)
     {
         Assert.That(() => credentials.Protector(), Throws.InstanceOf<ArgumentException>().With.Message.Not.Contain("secret-"), what);
+    }
+
+    [Test]
+    public void SealRefusalThenTryOpenRefusal_RoundTrip_KeepsEveryField()
+    {
+        using var protector = s_user.Protector();
+        var refusal = new SharedRefusal(s_issuedAt, s_expiresAt, 3, System.Net.HttpStatusCode.TooManyRequests, "The gateway answered 429.", "Too many requests");
+
+        var opened = protector.TryOpenRefusal(protector.SealRefusal(refusal), out var read);
+
+        Assert.That((opened, read), Is.EqualTo((true, refusal)));
+    }
+
+    [Test]
+    public void TryOpenRefusal_ATokenValue_Misses()
+    {
+        using var protector = s_user.Protector();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(protector.TryOpenRefusal(protector.SealToken(Token, s_issuedAt, s_expiresAt), out _), Is.False);
+            Assert.That(protector.TryOpenToken(protector.SealRefusal(new SharedRefusal(s_issuedAt, s_expiresAt, 1, null, "m", null)), out _, out _, out _), Is.False);
+        });
+    }
+
+    [Test]
+    public void SealRefusal_RefusalOfOtherCredentials_DoesNotOpen()
+    {
+        using var protector = s_user.Protector();
+        using var other = (s_user with { ClientSecret = "another" }).Protector();
+
+        Assert.That(other.TryOpenRefusal(protector.SealRefusal(new SharedRefusal(s_issuedAt, s_expiresAt, 1, null, "m", null)), out _), Is.False);
     }
 }

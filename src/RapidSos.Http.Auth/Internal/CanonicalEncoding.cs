@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace RapidSos.Http.Auth.StackExchangeRedis.Internal;
+namespace RapidSos.Http.Auth.Internal;
 
 /// <summary>
 /// The one unambiguous encoding of a list of optional strings that every derivation here hashes: each field is its
@@ -69,5 +69,47 @@ internal static class CanonicalEncoding
         }
 
         return encoded;
+    }
+
+    /// <summary>
+    /// Reads back exactly <paramref name="count"/> fields written by <see cref="Encode"/>; <see langword="false"/> for
+    /// anything else (too short, trailing bytes, a length past the end, bytes that are not UTF-8).
+    /// </summary>
+    public static bool TryDecode(ReadOnlySpan<byte> encoded, int count, out string?[] fields)
+    {
+        fields = new string?[count];
+        var utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+        for (var i = 0; i < count; i++)
+        {
+            if (encoded.Length < LengthSize)
+            {
+                return false;
+            }
+
+            var length = BinaryPrimitives.ReadUInt32BigEndian(encoded);
+            encoded = encoded[LengthSize..];
+            if (length == AbsentLength)
+            {
+                continue;
+            }
+
+            if (length > (uint)encoded.Length)
+            {
+                return false;
+            }
+
+            try
+            {
+                fields[i] = utf8.GetString(encoded[..(int)length]);
+            }
+            catch (DecoderFallbackException)
+            {
+                return false;
+            }
+
+            encoded = encoded[(int)length..];
+        }
+
+        return encoded.IsEmpty;
     }
 }

@@ -1,12 +1,10 @@
-using RapidSos.Http.Auth.StackExchangeRedis.Internal;
+using RapidSos.Http.Auth.Internal;
 
-namespace RapidSos.Http.Auth.StackExchangeRedis.Tests.Helpers;
+namespace RapidSos.Http.Auth.Tests.Helpers;
 
-/// <summary>One credential set's inputs to <see cref="RedisTokenProtector"/>, with a password-grant default each test varies with <c>with</c>.</summary>
-public sealed record TestCredentials
+/// <summary>One credential set's inputs to <see cref="SharedTokenProtector"/>, with a password-grant default each test varies with <c>with</c>.</summary>
+public sealed record SharedStoreCredentials
 {
-    public string KeyPrefix { get; init; } = "rapidsos:auth:";
-
     public Uri TokenEndpoint { get; init; } = new("https://gateway.example/oauth/v2/token");
 
     public RapidSosGrantType GrantType { get; init; } = RapidSosGrantType.Password;
@@ -21,7 +19,7 @@ public sealed record TestCredentials
 
     public string? Scope { get; init; } = "alerts";
 
-    public static TestCredentials ClientCredentials { get; } = new()
+    public static SharedStoreCredentials ClientCredentials { get; } = new()
     {
         TokenEndpoint = new Uri("https://gateway.example/oauth/token"),
         GrantType = RapidSosGrantType.ClientCredentials,
@@ -31,6 +29,6 @@ public sealed record TestCredentials
         Scope = null,
     };
 
-    internal RedisTokenProtector Protector() =>
-        new(KeyPrefix, TokenEndpoint, GrantType, ClientId, ClientSecret, Username, Password, Scope);
+    internal SharedTokenProtector Protector() =>
+        new(TokenEndpoint, GrantType, ClientId, ClientSecret, Username, Password, Scope);
 }

@@ -1,0 +1,425 @@
+namespace RapidSos.Http.Auth.Internal;
+
+/// <summary>
+/// One credential set's share of the fleet: wraps each token request of its <see cref="TokenLifecycle"/> so that a
+/// token another instance holds is used instead of requested, one instance at a time requests it for all (a lease in
+/// the store, released only by its owner and ended by itself if the owner dies), a token the API rejected is retired
+/// only if the store still holds that very token, and the gateway's refusal is shared so the fleet backs off as one.
+/// </summary>
+/// <remarks>
+/// The store is never needed: any store error or timeout makes this request go on alone, as without a store. The
+/// lookup before a request shares one <see cref="IRapidSosSharedTokenStore.OperationTimeout"/>; waiting for another
+/// instance's request is bounded by its lease (renewed while its request runs) and by <see cref="MaxWait"/>. What the
+/// owner writes afterwards is written in the background: the callers of this instance never wait for it.
+/// </remarks>
+internal sealed class SharedTokenCoordinator : IDisposable
+{
+    /// <summary>How long a lease lasts unless renewed: how long the fleet waits for an owner that died.</summary>
+    internal static readonly TimeSpan Lease = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often a waiting instance looks again when no notification came (one may be lost).</summary>
+    internal static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>The longest this instance waits for the others before it requests its own token.</summary>
+    internal static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(120);
+
+    /// <summary>How long a refusal is remembered after it lapses, so a new one continues the fleet's backoff.</summary>
+    private static readonly TimeSpan s_refusalMemory = TimeSpan.FromSeconds(60);
+
+    private readonly IRapidSosSharedTokenStore _store;
+    private readonly SharedStoreStatus _status;
+    private readonly SharedTokenProtector _protector;
+    private readonly TokenRequestSettings _settings;
+    private readonly TimeProvider _time;
+    private readonly Func<double> _jitter;
+    private readonly string _owner = Guid.NewGuid().ToString("N");
+    private readonly CancellationTokenSource _disposed = new();
+
+    public SharedTokenCoordinator(IRapidSosSharedTokenStore store, SharedStoreStatus status, SharedTokenProtector protector, TokenRequestSettings settings, TimeProvider time, Func<double> jitter)
+    {
+        _store = store;
+        _status = status;
+        _protector = protector;
+        _settings = settings;
+        _time = time;
+        _jitter = jitter;
+    }
+
+    /// <summary>The keys, for tests.</summary>
+    internal SharedTokenProtector Protector => _protector;
+
+    /// <summary>
+    /// A token for a request of <paramref name="reason"/>: one the fleet shares, or the one <paramref name="fetch"/>
+    /// brings (sent by this instance for the fleet, or alone when the store does not answer).
+    /// </summary>
+    /// <param name="reason">Why the lifecycle wants a token.</param>
+    /// <param name="held">The token the lifecycle holds: the one being refreshed, or the one the API rejected.</param>
+    /// <param name="fetch">Sends the token request to the gateway.</param>
+    /// <exception cref="RapidSosAuthenticationException">The gateway refused (this instance's request or, shared, another's).</exception>
+    public async Task<TokenGrant> RequestAsync(TokenRequestReason reason, AccessToken? held, Func<Task<TokenGrant>> fetch)
+    {
+        SharedRefusal? refusal;
+        try
+        {
+            using (var budget = Budget())
+            {
+                var (found, lastRefusal) = await LookAsync(budget.Token).ConfigureAwait(false);
+                refusal = lastRefusal;
+                if (found is { } shared && reason == TokenRequestReason.Rejected && held is not null && shared.Value == held.Value)
+                {
+                    // The fleet still holds the very token the API rejected: retire it, unless another instance
+                    // has replaced it meanwhile (then the bytes differ and nothing is deleted).
+                    await Call(ct => _store.DeleteIfEqualAsync(_protector.TokenKey, shared.Raw, ct), budget.Token).ConfigureAwait(false);
+                    found = null;
+                }
+
+                if (found is { } usable && IsAdoptable(usable, reason, held))
+                {
+                    return Adopt(usable);
+                }
+
+                ThrowIfRefused(refusal);
+            }
+
+            var waitingSince = _time.GetTimestamp();
+            while (true)
+            {
+                // Registered before the lease is tried, so a release right after the refusal is not missed.
+                var released = _store.WaitForChangeAsync(_protector.LockKey, PollInterval, _disposed.Token).AsTask();
+                bool owner;
+                try
+                {
+                    owner = await Call(ct => _store.TryAcquireLeaseAsync(_protector.LockKey, _owner, Lease, ct), CancellationToken.None).ConfigureAwait(false);
+                }
+                catch
+                {
+                    Observe(released);
+                    throw;
+                }
+
+                if (owner)
+                {
+                    Observe(released);
+                    return await FetchForTheFleetAsync(reason, held, refusal, fetch).ConfigureAwait(false);
+                }
+
+                try
+                {
+                    await released.ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !_disposed.IsCancellationRequested)
+                {
+                    throw new SharedStoreException(ex);
+                }
+
+                using (var budget = Budget())
+                {
+                    var (found, lastRefusal) = await LookAsync(budget.Token).ConfigureAwait(false);
+                    refusal = lastRefusal ?? refusal;
+                    if (found is { } usable && IsAdoptable(usable, reason, held))
+                    {
+                        return Adopt(usable);
+                    }
+
+                    ThrowIfRefused(lastRefusal);
+                }
+
+                var waited = _time.GetElapsedTime(waitingSince);
+                if (waited >= MaxWait)
+                {
+                    _status.WaitGaveUp(_settings, waited);
+                    return await fetch().ConfigureAwait(false);
+                }
+            }
+        }
+        catch (SharedStoreException ex)
+        {
+            _status.Failed(ex.InnerException!);
+            ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
+            return await fetch().ConfigureAwait(false);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (!_disposed.IsCancellationRequested)
+        {
+            _disposed.Cancel();
+            _protector.Dispose();
+        }
+    }
+
+    private async Task<TokenGrant> FetchForTheFleetAsync(TokenRequestReason reason, AccessToken? held, SharedRefusal? refusal, Func<Task<TokenGrant>> fetch)
+    {
+        try
+        {
+            // The instance that held the lease before may have written a token just now.
+            using var budget = Budget();
+            var (found, lastRefusal) = await LookAsync(budget.Token).ConfigureAwait(false);
+            refusal = lastRefusal ?? refusal;
+            if (found is { } usable && IsAdoptable(usable, reason, held))
+            {
+                _ = ReleaseAsync();
+                return Adopt(usable);
+            }
+
+            if (lastRefusal is not null && IsInForce(lastRefusal))
+            {
+                _ = ReleaseAsync();
+                ThrowIfRefused(lastRefusal);
+            }
+        }
+        catch (SharedStoreException ex)
+        {
+            // The lease is ours: the request goes out as planned, and what can be shared afterwards is.
+            _status.Failed(ex.InnerException!);
+        }
+
+        var sentAt = _time.GetUtcNow();
+        TokenGrant grant;
+        using (var renewal = _time.CreateTimer(static s => ((SharedTokenCoordinator)s!).Renew(), this, Lease / 3, Lease / 3))
+        {
+            try
+            {
+                grant = await fetch().ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                _ = ShareFailureAsync(ex, reason, held, refusal);
+                throw;
+            }
+        }
+
+        grant = grant with { IssuedAt = sentAt };
+        _ = ShareTokenAsync(grant, refusal is not null);
+        return grant;
+    }
+
+    /// <summary>Reads the shared token and the shared refusal together (one round trip).</summary>
+    private async Task<(SharedToken? Token, SharedRefusal? Refusal)> LookAsync(CancellationToken cancellationToken)
+    {
+        var tokenRead = Call(ct => _store.GetAsync(_protector.TokenKey, ct), cancellationToken);
+        var refusalRead = Call(ct => _store.GetAsync(_protector.RefusalKey, ct), cancellationToken);
+        byte[]? tokenValue, refusalValue;
+        try
+        {
+            tokenValue = await tokenRead.ConfigureAwait(false);
+        }
+        finally
+        {
+            refusalValue = await refusalRead.ConfigureAwait(false);
+        }
+
+        _status.Answered();
+        SharedToken? token = null;
+        if (tokenValue is not null)
+        {
+            if (_protector.TryOpenToken(tokenValue, out var value, out var issuedAt, out var expiresAt))
+            {
+                token = new SharedToken(value, issuedAt, expiresAt, tokenValue);
+            }
+            else
+            {
+                _status.Unreadable(_settings);
+            }
+        }
+
+        SharedRefusal? refusal = null;
+        if (refusalValue is not null && !_protector.TryOpenRefusal(refusalValue, out refusal))
+        {
+            _status.Unreadable(_settings);
+        }
+
+        return (token, refusal);
+    }
+
+    private bool IsAdoptable(SharedToken shared, TokenRequestReason reason, AccessToken? held)
+    {
+        var now = _time.GetUtcNow();
+        if (shared.ExpiresAt <= now || shared.ExpiresAt <= shared.IssuedAt)
+        {
+            return false;
+        }
+
+        if (held is null || reason == TokenRequestReason.NoToken)
+        {
+            return !(reason == TokenRequestReason.Rejected && held is not null && shared.Value == held.Value);
+        }
+
+        if (shared.Value == held.Value)
+        {
+            return false;
+        }
+
+        // A refresh takes a token another instance refreshed only if it is newer and not itself due for refresh.
+        return reason == TokenRequestReason.Rejected
+            || (shared.ExpiresAt > held.ExpiresAt && now < shared.ExpiresAt - TokenLifecycle.RefreshWindow(_settings.RefreshBeforeExpiry, shared.ExpiresAt - shared.IssuedAt));
+    }
+
+    private static TokenGrant Adopt(SharedToken shared) =>
+        new(shared.Value, shared.ExpiresAt - shared.IssuedAt, shared.IssuedAt, Shared: true);
+
+    private bool IsInForce(SharedRefusal refusal) => refusal.Until > _time.GetUtcNow();
+
+    private void ThrowIfRefused(SharedRefusal? refusal)
+    {
+        if (refusal is null || !IsInForce(refusal))
+        {
+            return;
+        }
+
+        var left = refusal.Until - _time.GetUtcNow();
+
+        // Scrubbed again with this instance's credentials: the text was scrubbed by the instance that wrote it, and
+        // is sealed in the store, but nothing read from outside is shown unscrubbed.
+        var scrubber = _settings.Scrubber;
+        throw new RapidSosAuthenticationException(
+            scrubber.Scrub(refusal.Message) + " (Shared by the instance of the fleet that sent the request; this instance sends none before the fleet's next attempt.)",
+            innerException: null,
+            refusal.StatusCode,
+            refusal.Detail is null ? null : scrubber.Scrub(refusal.Detail),
+            _settings.DisplayEndpoint)
+        {
+            RetryAfter = left,
+        };
+    }
+
+    private async Task ShareTokenAsync(TokenGrant grant, bool clearRefusal)
+    {
+        try
+        {
+            var issuedAt = grant.IssuedAt!.Value;
+            var expiresAt = issuedAt + grant.Lifetime;
+            var timeToLive = expiresAt - _time.GetUtcNow();
+            if (timeToLive > TimeSpan.Zero)
+            {
+                var sealedToken = _protector.SealToken(grant.Value, issuedAt, expiresAt);
+                await Call(ct => _store.SetAsync(_protector.TokenKey, sealedToken, timeToLive, ct), CancellationToken.None).ConfigureAwait(false);
+            }
+
+            if (clearRefusal)
+            {
+                var gone = await Call(ct => _store.GetAsync(_protector.RefusalKey, ct), CancellationToken.None).ConfigureAwait(false);
+                if (gone is not null)
+                {
+                    await Call(ct => _store.DeleteIfEqualAsync(_protector.RefusalKey, gone, ct), CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (SharedStoreException ex)
+        {
+            _status.Failed(ex.InnerException!);
+        }
+        catch (Exception ex) when (ex is ArgumentException or ObjectDisposedException)
+        {
+            // A token too long to store, or this instance is shutting down: the others fetch their own.
+        }
+        finally
+        {
+            await ReleaseAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task ShareFailureAsync(Exception error, TokenRequestReason reason, AccessToken? held, SharedRefusal? previous)
+    {
+        try
+        {
+            if (error is ObjectDisposedException || _disposed.IsCancellationRequested)
+            {
+                return;
+            }
+
+            var failure = error as RapidSosAuthenticationException;
+            var now = _time.GetUtcNow();
+            var kind = TokenRetryRules.Classify(error);
+
+            // The streak is the fleet's: it continues the last refusal any instance shared, while it is remembered.
+            var attempts = (previous?.Attempts ?? 0) + 1;
+            TimeSpan? timeLeft = reason != TokenRequestReason.Rejected && held is not null && held.ExpiresAt > now ? held.ExpiresAt - now : null;
+            var delay = TokenRetryRules.NextAttemptDelay(attempts, kind, failure?.RetryAfter, timeLeft, _jitter());
+            var refusal = new SharedRefusal(
+                now,
+                now + delay,
+                attempts,
+                failure?.StatusCode,
+                failure?.Message ?? $"The RapidSOS token request to {_settings.DisplayEndpoint} failed: {error.GetType().Name}.",
+                failure?.Detail);
+            var sealedRefusal = _protector.SealRefusal(refusal);
+            await Call(ct => _store.SetAsync(_protector.RefusalKey, sealedRefusal, delay + s_refusalMemory, ct), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (SharedStoreException ex)
+        {
+            _status.Failed(ex.InnerException!);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Shutting down.
+        }
+        finally
+        {
+            await ReleaseAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task ReleaseAsync()
+    {
+        try
+        {
+            await Call(ct => _store.ReleaseLeaseAsync(_protector.LockKey, _owner, ct), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (SharedStoreException ex)
+        {
+            // The lease ends by itself.
+            _status.Failed(ex.InnerException!);
+        }
+    }
+
+    private void Renew() => _ = RenewAsync();
+
+    private async Task RenewAsync()
+    {
+        try
+        {
+            await Call(ct => _store.TryAcquireLeaseAsync(_protector.LockKey, _owner, Lease, ct), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (SharedStoreException)
+        {
+            // Counted when the request's result is shared; a lease that lapses costs at most one more request.
+        }
+    }
+
+    /// <summary>One <see cref="IRapidSosSharedTokenStore.OperationTimeout"/> on this instance's clock, shared by the calls of one lookup.</summary>
+    private CancellationTokenSource Budget() => new(_store.OperationTimeout, _time);
+
+    /// <summary>
+    /// One store call, bounded by the store's timeout and by <paramref name="budget"/>; anything that goes wrong,
+    /// including a store that throws synchronously or never answers, is a <see cref="SharedStoreException"/>.
+    /// </summary>
+    private async Task<T> Call<T>(Func<CancellationToken, ValueTask<T>> call, CancellationToken budget)
+    {
+        try
+        {
+            var token = budget.CanBeCanceled ? budget : _disposed.Token;
+            return await call(token).AsTask().WaitAsync(_store.OperationTimeout, _time, token).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            throw new SharedStoreException(ex);
+        }
+    }
+
+    private async Task Call(Func<CancellationToken, ValueTask> call, CancellationToken budget) =>
+        await Call(async ct =>
+        {
+            await call(ct).ConfigureAwait(false);
+            return true;
+        }, budget).ConfigureAwait(false);
+
+    private static void Observe(Task task) => task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+    /// <summary>A token read from the store, with the exact bytes it was read as (for compare-and-delete).</summary>
+    private sealed record SharedToken(string Value, DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt, byte[] Raw);
+
+    /// <summary>The store failed or did not answer in time.</summary>
+    private sealed class SharedStoreException(Exception inner) : Exception("The shared token store did not answer.", inner);
+}
