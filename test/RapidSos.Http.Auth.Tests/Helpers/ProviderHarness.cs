@@ -19,9 +19,9 @@ internal sealed class ProviderHarness : IDisposable
 
     private readonly ServiceProvider _services;
 
-    public ProviderHarness(Action<RapidSosAuthOptions>? configure = null, Action<IServiceCollection>? services = null, string name = "")
+    public ProviderHarness(Action<RapidSosAuthOptions>? configure = null, Action<IServiceCollection>? services = null, string name = "", FakeTimeProvider? time = null)
     {
-        Time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 27, 12, 0, 0, TimeSpan.Zero));
+        Time = time ?? new FakeTimeProvider(new DateTimeOffset(2026, 11, 27, 12, 0, 0, TimeSpan.Zero));
         var collection = new ServiceCollection();
         collection.AddLogging(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(new FakeLoggerProvider(Logs)));
         collection.AddSingleton<TimeProvider>(Time);
