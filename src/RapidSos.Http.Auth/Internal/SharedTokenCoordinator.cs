@@ -85,7 +85,7 @@ internal sealed class SharedTokenCoordinator : IDisposable
             while (true)
             {
                 // Registered before the lease is tried, so a release right after the refusal is not missed.
-                var released = _store.WaitForChangeAsync(_protector.LockKey, PollInterval, _disposed.Token).AsTask();
+                var released = WatchLease();
                 bool owner;
                 try
                 {
@@ -105,7 +105,8 @@ internal sealed class SharedTokenCoordinator : IDisposable
 
                 try
                 {
-                    await released.ConfigureAwait(false);
+                    // The store promises to end the wait after the poll interval; one that does not is not waited for.
+                    await released.WaitAsync(PollInterval + _store.OperationTimeout, _time).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !_disposed.IsCancellationRequested)
                 {
@@ -193,6 +194,19 @@ internal sealed class SharedTokenCoordinator : IDisposable
         grant = grant with { IssuedAt = sentAt };
         _ = ShareTokenAsync(grant, refusal is not null);
         return grant;
+    }
+
+    /// <summary>A wait for the lease's release, registered now; a store that throws here is a store error like any other.</summary>
+    private Task WatchLease()
+    {
+        try
+        {
+            return _store.WaitForChangeAsync(_protector.LockKey, PollInterval, _disposed.Token).AsTask();
+        }
+        catch (Exception ex)
+        {
+            return Task.FromException(ex);
+        }
     }
 
     /// <summary>Reads the shared token and the shared refusal together (one round trip).</summary>

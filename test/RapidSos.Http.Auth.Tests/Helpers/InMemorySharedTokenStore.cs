@@ -29,6 +29,12 @@ internal sealed class InMemorySharedTokenStore : IRapidSosSharedTokenStore
     /// <summary>Every call waits until cancelled (and the library's own timeout gives up first).</summary>
     public bool Hanging { get; set; }
 
+    /// <summary><see cref="WaitForChangeAsync"/> throws before it returns.</summary>
+    public bool WaitThrows { get; set; }
+
+    /// <summary><see cref="WaitForChangeAsync"/> never completes, whatever its timeout (a store that breaks its contract).</summary>
+    public bool WaitNeverEnds { get; set; }
+
     public int Gets => Volatile.Read(ref _gets);
 
     /// <summary>How many callers wait for a change right now.</summary>
@@ -128,6 +134,16 @@ internal sealed class InMemorySharedTokenStore : IRapidSosSharedTokenStore
 
     public ValueTask WaitForChangeAsync(string key, TimeSpan timeout, CancellationToken cancellationToken)
     {
+        if (WaitThrows)
+        {
+            throw new InvalidOperationException("The in-memory store's wait is failing on purpose.");
+        }
+
+        if (WaitNeverEnds)
+        {
+            return new ValueTask(new TaskCompletionSource().Task);
+        }
+
         var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_gate)
         {

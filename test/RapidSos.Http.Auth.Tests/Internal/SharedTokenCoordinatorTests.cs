@@ -294,6 +294,35 @@ public sealed class SharedTokenCoordinatorTests
     }
 
     [Test]
+    public async Task GetToken_StoresWaitThrows_GoesOnAloneAtOnce()
+    {
+        var a = Instance("a");
+        _store.HoldLease(Protector().LockKey, TimeSpan.FromHours(1));
+        _store.WaitThrows = true;
+
+        var token = await a.Provider.GetTokenAsync();
+
+        Assert.That((token.Value, a.Endpoint.RequestCount), Is.EqualTo(("a-token-1", 1)));
+    }
+
+    [Test]
+    public async Task GetToken_StoresWaitNeverEnds_StillTakesOverWhenTheLeaseEnds()
+    {
+        var a = Instance("a");
+        _store.HoldLease(Protector().LockKey, SharedTokenCoordinator.Lease);
+        _store.WaitNeverEnds = true;
+
+        var pending = a.Provider.GetTokenAsync().AsTask();
+        await Poll.UntilAsync(() =>
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(100));
+            return pending.IsCompleted;
+        }, "a to stop waiting on a wait that never ends");
+
+        Assert.That((await pending).Value, Is.EqualTo("a-token-1"));
+    }
+
+    [Test]
     public async Task GetToken_AnotherSecret_NeitherReadsNorReplacesTheOthersToken()
     {
         var a = Instance("a");
