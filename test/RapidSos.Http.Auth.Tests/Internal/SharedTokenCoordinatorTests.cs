@@ -54,6 +54,19 @@ public sealed class SharedTokenCoordinatorTests
     }
 
     [Test]
+    public async Task GetToken_SynchronousCaller_TakesTheSharedTokenAndSharesItsOwn()
+    {
+        var (a, b, c) = (Instance("a"), Instance("b"), Instance("c"));
+        var first = ((ISyncTokenProvider)a.Provider).GetToken(CancellationToken.None);
+        await SharedAsync(first.Value);
+
+        var second = ((ISyncTokenProvider)b.Provider).GetToken(CancellationToken.None);
+        var third = await c.Provider.GetTokenAsync();
+
+        Assert.That((second.Value, third.Value, FleetRequests), Is.EqualTo((first.Value, first.Value, 1)));
+    }
+
+    [Test]
     public async Task GetToken_CachedInTheProcess_CostsNoStoreCall()
     {
         var a = Instance("a");
