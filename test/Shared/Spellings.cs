@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace RapidSos.Http.Auth.Tests.Helpers;
+namespace RapidSos.Http.Auth.Tests.Shared;
 
 /// <summary>
 /// Finds a secret in bytes however it might have been written: its UTF-8 bytes, their Base64 (at each of the three
