@@ -50,4 +50,28 @@ internal static class Poll
             }
         }
     }
+
+    /// <summary>As <see cref="UntilAsync(Func{bool}, string?, TimeSpan?)"/>, for a condition that must itself await (a call that may fail until something recovers).</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, string? because = null, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        var limit = timeout ?? DefaultTimeout;
+        var clock = Stopwatch.StartNew();
+        for (var attempt = 0; !await condition(); attempt++)
+        {
+            if (clock.Elapsed >= limit)
+            {
+                throw new TimeoutException($"Gave up after {limit.TotalSeconds:0.###} s waiting for {because ?? "the condition"}.");
+            }
+
+            if (attempt < YieldsBeforeDelaying)
+            {
+                await Task.Yield();
+            }
+            else
+            {
+                await Task.Delay(s_interval);
+            }
+        }
+    }
 }
