@@ -25,8 +25,15 @@ internal sealed class RapidSosAuthMetrics : IDisposable
 
         TokenRequests = _meter.CreateCounter<long>("rapidsos.auth.token_requests", "{request}",
             "Token requests sent to the RapidSOS token endpoint, by outcome.");
+#if NET9_0_OR_GREATER
+        // Token requests take milliseconds to seconds: without advice, OpenTelemetry's default buckets (0, 5, 10, ...
+        // in the unit, seconds here) put every sample in the first one.
+        TokenRequestDuration = _meter.CreateHistogram("rapidsos.auth.token_request.duration", "s",
+            "Duration of token requests to the RapidSOS token endpoint.", tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
+#else
         TokenRequestDuration = _meter.CreateHistogram<double>("rapidsos.auth.token_request.duration", "s",
             "Duration of token requests to the RapidSOS token endpoint.");
+#endif
         UnauthorizedRetries = _meter.CreateCounter<long>("rapidsos.auth.unauthorized_retries", "{retry}",
             "API requests answered 401 and resent once with a new token.");
         RefreshFailures = _meter.CreateCounter<long>("rapidsos.auth.refresh_failures", "{failure}",
@@ -38,6 +45,9 @@ internal sealed class RapidSosAuthMetrics : IDisposable
         SharedStoreErrors = _meter.CreateCounter<long>("rapidsos.auth.shared_store.errors", "{error}",
             "Calls to the shared token store that failed or timed out; the instance went on alone.");
     }
+
+    /// <summary>The bucket boundaries advised for the token request duration, in seconds (those of HTTP client durations in OpenTelemetry's semantic conventions).</summary>
+    internal static IReadOnlyList<double> DurationBuckets { get; } = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 
     /// <summary>For handlers and providers built without DI.</summary>
     public static RapidSosAuthMetrics Shared { get; } = new(meterFactory: null);
