@@ -113,6 +113,9 @@ public sealed class RapidSosAuthOptions
     /// <summary>Values from configuration that could not be converted; reported by the options validator.</summary>
     internal List<string> BindingErrors { get; } = [];
 
+    /// <summary>The configuration section these options were bound from, if any ("" for the root), so errors can name the key.</summary>
+    internal string? ConfigurationPath { get; set; }
+
     /// <summary>
     /// Returns a description of the registration that names the client and endpoint but never the secret or
     /// the password.

@@ -12,6 +12,7 @@ internal static class RapidSosAuthOptionsBinder
 {
     public static void Bind(IConfiguration configuration, RapidSosAuthOptions options)
     {
+        options.ConfigurationPath = configuration is IConfigurationSection bound ? bound.Path : string.Empty;
         string? Value(string key) => configuration[key] is { Length: > 0 } value ? value : null;
         string PathOf(string key) => configuration is IConfigurationSection section ? ConfigurationPath.Combine(section.Path, key) : key;
         void Bad(string key, string value, string expected) =>

@@ -16,11 +16,28 @@ internal sealed class RapidSosAuthOptionsValidator : IValidateOptions<RapidSosAu
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
+    /// <summary>
+    /// For options bound from configuration, the key that sets <paramref name="option"/> and its environment-variable
+    /// spelling ("RapidSos:ClientSecret", "RapidSos__ClientSecret"), so the fix is one look away.
+    /// </summary>
+    private static string WhereToSet(RapidSosAuthOptions options, string option)
+    {
+        if (options.ConfigurationPath is not { } path)
+        {
+            return string.Empty;
+        }
+
+        // "AdditionalOrigins[0]" is the key "AdditionalOrigins:0".
+        var relative = option.Replace("[", ":", StringComparison.Ordinal).TrimEnd(']');
+        var key = path.Length == 0 ? relative : Microsoft.Extensions.Configuration.ConfigurationPath.Combine(path, relative);
+        return $"; configuration key '{key}', environment variable '{key.Replace(":", "__", StringComparison.Ordinal)}'";
+    }
+
     internal static List<string> Collect(string name, RapidSosAuthOptions options)
     {
         var failures = new List<string>();
         var registration = string.IsNullOrEmpty(name) ? "the default RapidSOS registration" : $"RapidSOS registration '{name}'";
-        void Fail(string option, string problem) => failures.Add($"{nameof(RapidSosAuthOptions)}.{option} {problem} ({registration}).");
+        void Fail(string option, string problem) => failures.Add($"{nameof(RapidSosAuthOptions)}.{option} {problem} ({registration}{WhereToSet(options, option)}).");
         foreach (var bindingError in options.BindingErrors)
         {
             failures.Add($"{bindingError} ({registration})");

@@ -131,6 +131,40 @@ public class RapidSosAuthenticationServiceCollectionExtensionsTests
         Assert.That(endpoint.Requests.Select(r => r.Form["client_secret"]), Is.EqualTo(new[] { "old-secret", "new-secret" }));
     }
 
+    [TestCase("RapidSos", "RapidSos:ClientSecret", "RapidSos__ClientSecret")]
+    [TestCase("Vendor:RapidSos", "Vendor:RapidSos:ClientSecret", "Vendor__RapidSos__ClientSecret")]
+    public void AddRapidSosAuthentication_ConfigurationMissingAValue_FailureNamesTheKeyAndTheEnvironmentVariable(string section, string key, string variable)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [$"{section}:BaseAddress"] = "https://api.test.example/",
+            [$"{section}:ClientId"] = "client-1",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddRapidSosAuthentication(configuration.GetSection(section));
+        using var provider = services.BuildServiceProvider();
+
+        var ex = Assert.Throws<OptionsValidationException>(() => _ = provider.GetRequiredService<IOptionsMonitor<RapidSosAuthOptions>>().Get(Options.DefaultName));
+
+        Assert.That(ex!.Failures, Has.Some.Contains("ClientSecret is required").And.Contains($"configuration key '{key}', environment variable '{variable}'"));
+    }
+
+    [Test]
+    public void AddRapidSosAuthentication_OptionsFromCode_FailureNamesNoConfigurationKey()
+    {
+        var services = new ServiceCollection();
+        services.AddRapidSosAuthentication(o =>
+        {
+            o.BaseAddress = new Uri("https://api.test.example/");
+            o.ClientId = "client-1";
+        });
+        using var provider = services.BuildServiceProvider();
+
+        var ex = Assert.Throws<OptionsValidationException>(() => _ = provider.GetRequiredService<IOptionsMonitor<RapidSosAuthOptions>>().Get(Options.DefaultName));
+
+        Assert.That(ex!.Failures, Has.Some.Contains("ClientSecret is required").And.Not.Contains("configuration key"));
+    }
+
     [Test]
     public void AddRapidSosAuthentication_InvalidOptionsWithHost_FailsAtStartNamingEveryProblem()
     {
