@@ -11,8 +11,8 @@ namespace RapidSos.Http.Auth.StackExchangeRedis.Internal;
 /// <para>
 /// Every key is <see cref="RapidSosRedisTokenCacheOptions.KeyPrefix"/> followed by the library's key, and each script
 /// touches only its one key, passed in <c>KEYS</c>: the library's keys carry a hash tag per credential set, so the
-/// store works on Redis Cluster. Notifications go to the channel <c>{KeyPrefix}v1:changes</c>, whose messages are
-/// the library's (unprefixed) keys. Values are opaque bytes, never interpreted or logged.
+/// store works on Redis Cluster. Notifications go to the channel <c>{KeyPrefix}v1:changes</c> (after the connection's
+/// own <c>channelPrefix</c>, if it has one), whose messages are the library's (unprefixed) keys. Values are opaque bytes, never interpreted or logged.
 /// </para>
 /// <para>
 /// Nothing waits on Redis longer than <see cref="OperationTimeout"/>: not the first connection (started by the first
@@ -61,12 +61,17 @@ internal sealed class RedisSharedTokenStore : IRapidSosSharedTokenStore, IDispos
     private readonly Func<Task<IConnectionMultiplexer>>? _factory;
     private readonly string _keyPrefix;
     private readonly RedisChannel _channel;
-    private readonly RedisValue _channelName;
+    private readonly string _channelName;
     private readonly TimeProvider _time;
     private readonly ChangeWaiters _waiters;
     private readonly Action<RedisChannel, RedisValue> _onMessage;
     private readonly object _connectGate = new();
     private Task<IConnectionMultiplexer>? _connecting;
+
+    // The channel as Redis names it: an application's connection may have a ChannelPrefix, which StackExchange.Redis
+    // puts before the channel of a subscription but which a script's PUBLISH must spell out. Set before the
+    // connection task completes, so read after it.
+    private RedisValue _publishChannel;
     private long _connectStartedAt;
     private bool _disposed;
 
@@ -119,7 +124,7 @@ internal sealed class RedisSharedTokenStore : IRapidSosSharedTokenStore, IDispos
             throw new ArgumentException($"The value is {value.Length} bytes; the shared token store keeps at most {MaxValueLength}.", nameof(value));
         }
 
-        var arguments = new RedisValue[] { value, Milliseconds(timeToLive, nameof(timeToLive)), _channelName, key };
+        var arguments = new RedisValue[] { value, Milliseconds(timeToLive, nameof(timeToLive)), RedisValue.Null, key };
         return SetCoreAsync(key, redisKey, arguments, cancellationToken);
     }
 
@@ -128,7 +133,7 @@ internal sealed class RedisSharedTokenStore : IRapidSosSharedTokenStore, IDispos
     {
         var redisKey = Key(key);
         ArgumentNullException.ThrowIfNull(expected);
-        return new(CompareAndDeleteAsync(key, redisKey, [expected, _channelName, key], cancellationToken));
+        return new(CompareAndDeleteAsync(key, redisKey, [expected, RedisValue.Null, key], cancellationToken));
     }
 
     /// <inheritdoc />
@@ -149,7 +154,7 @@ internal sealed class RedisSharedTokenStore : IRapidSosSharedTokenStore, IDispos
     {
         var redisKey = Key(key);
         ArgumentNullException.ThrowIfNull(owner);
-        return new(CompareAndDeleteAsync(key, redisKey, [owner, _channelName, key], cancellationToken));
+        return new(CompareAndDeleteAsync(key, redisKey, [owner, RedisValue.Null, key], cancellationToken));
     }
 
     /// <inheritdoc />
@@ -229,7 +234,7 @@ internal sealed class RedisSharedTokenStore : IRapidSosSharedTokenStore, IDispos
 
     private async ValueTask SetCoreAsync(string key, RedisKey redisKey, RedisValue[] arguments, CancellationToken cancellationToken)
     {
-        await ScriptAsync(SetScript, redisKey, arguments, cancellationToken).ConfigureAwait(false);
+        await PublishingScriptAsync(SetScript, redisKey, arguments, channelArgument: 2, cancellationToken).ConfigureAwait(false);
 
         // The script published the change for the other instances (and, through Redis, for this one); waking the
         // local waiters here as well keeps this instance's waits independent of the subscription.
@@ -238,7 +243,7 @@ internal sealed class RedisSharedTokenStore : IRapidSosSharedTokenStore, IDispos
 
     private async Task<bool> CompareAndDeleteAsync(string key, RedisKey redisKey, RedisValue[] arguments, CancellationToken cancellationToken)
     {
-        var done = await ScriptAsync(DeleteIfEqualScript, redisKey, arguments, cancellationToken).ConfigureAwait(false);
+        var done = await PublishingScriptAsync(DeleteIfEqualScript, redisKey, arguments, channelArgument: 1, cancellationToken).ConfigureAwait(false);
         if (done)
         {
             _waiters.Notify(key);
@@ -247,11 +252,15 @@ internal sealed class RedisSharedTokenStore : IRapidSosSharedTokenStore, IDispos
         return done;
     }
 
-    private Task<bool> ScriptAsync(string script, RedisKey redisKey, RedisValue[] arguments, CancellationToken cancellationToken) =>
+    /// <summary>Runs a script that publishes to the change channel, named in <paramref name="arguments"/> at <paramref name="channelArgument"/> once connected.</summary>
+    private Task<bool> PublishingScriptAsync(string script, RedisKey redisKey, RedisValue[] arguments, int channelArgument, CancellationToken cancellationToken) =>
         RunAsync(
-            (Script: script, Key: redisKey, Arguments: arguments),
+            (Store: this, Script: script, Key: redisKey, Arguments: arguments, ChannelArgument: channelArgument),
             static async (database, state) =>
-                (long)await database.ScriptEvaluateAsync(state.Script, [state.Key], state.Arguments).ConfigureAwait(false) == 1,
+            {
+                state.Arguments[state.ChannelArgument] = state.Store._publishChannel;
+                return (long)await database.ScriptEvaluateAsync(state.Script, [state.Key], state.Arguments).ConfigureAwait(false) == 1;
+            },
             cancellationToken);
 
     /// <summary>Runs <paramref name="command"/> on the connection (connecting first if need be), all of it bounded by <see cref="OperationTimeout"/>.</summary>
@@ -336,8 +345,21 @@ internal sealed class RedisSharedTokenStore : IRapidSosSharedTokenStore, IDispos
             connection = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
         }
 
+        _publishChannel = ChannelPrefixOf(connection) + _channelName;
         Subscribe(connection);
         return connection;
+    }
+
+    private static string ChannelPrefixOf(IConnectionMultiplexer connection)
+    {
+        try
+        {
+            return (string?)ConfigurationOptions.Parse(connection.Configuration).ChannelPrefix ?? string.Empty;
+        }
+        catch (ArgumentException)
+        {
+            return string.Empty;
+        }
     }
 
     private void Subscribe(IConnectionMultiplexer connection)

@@ -116,6 +116,20 @@ public sealed class RedisSharedTokenStoreConnectionTests
     }
 
     [Test]
+    public async Task Factory_ConnectionsWithAChannelPrefix_NotifyEachOther()
+    {
+        // StackExchange.Redis puts the application's channel prefix before the store's subscription; the scripts'
+        // PUBLISH must name the channel the same way.
+        await using var writersConnection = await PrefixedChannelsAsync();
+        await using var watchersConnection = await PrefixedChannelsAsync();
+        await using var writer = FactoryStore(() => Task.FromResult<IConnectionMultiplexer>(writersConnection), keyPrefix: "channel-prefix:");
+        await using var watcher = FactoryStore(() => Task.FromResult<IConnectionMultiplexer>(watchersConnection), keyPrefix: "channel-prefix:");
+        await watcher.GetAsync(TestStores.NewKey(), CancellationToken.None);
+
+        await TestStores.NotifiesAsync(writer, watcher);
+    }
+
+    [Test]
     public async Task Factory_ReturnsNull_CallsThrowNamingTheFactory()
     {
         await using var store = FactoryStore(() => Task.FromResult<IConnectionMultiplexer>(null!));
@@ -269,6 +283,13 @@ public sealed class RedisSharedTokenStoreConnectionTests
             Assert.That(() => store.WaitForChangeAsync(TestStores.NewKey(), s_hour, CancellationToken.None), Throws.InstanceOf<ObjectDisposedException>());
         });
         store.Dispose();
+    }
+
+    private Task<ConnectionMultiplexer> PrefixedChannelsAsync()
+    {
+        var options = ConfigurationOptions.Parse(_server.Configuration);
+        options.ChannelPrefix = RedisChannel.Literal("application-channels:");
+        return ConnectionMultiplexer.ConnectAsync(options);
     }
 
     private static RedisSharedTokenStore FactoryStore(
