@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace RapidSos.Http.Auth.StackExchangeRedis.Internal;
 
@@ -39,6 +40,11 @@ internal sealed class RapidSosRedisTokenCacheOptionsValidator : IValidateOptions
         {
             Fail(nameof(options.Configuration), "is empty");
         }
+        else if (hasConfiguration && !Parses(options.Configuration!))
+        {
+            // Not StackExchange.Redis's message: it may quote the string, password and all.
+            Fail(nameof(options.Configuration), "is not a StackExchange.Redis configuration string (such as redis.internal:6379,ssl=true)");
+        }
 
         if (string.IsNullOrEmpty(options.KeyPrefix))
         {
@@ -59,5 +65,18 @@ internal sealed class RapidSosRedisTokenCacheOptionsValidator : IValidateOptions
         }
 
         return failures;
+    }
+
+    private static bool Parses(string configuration)
+    {
+        try
+        {
+            ConfigurationOptions.Parse(configuration);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 }

@@ -57,6 +57,27 @@ public sealed class RapidSosRedisTokenCacheOptionsValidatorTests
         Assert.That(result.Failures, Is.EqualTo(new[] { "RapidSosRedisTokenCacheOptions.Configuration is empty (the RapidSOS Redis token cache)." }));
     }
 
+    [TestCase("localhost:6379,nosuchoption=1")]
+    [TestCase("localhost:6379,abortConnect=maybe")]
+    [TestCase("localhost:6379,password={RedisPasswordPlaceholder},connectTimeout=soon")]
+    public void Validate_ConfigurationNotParsable_FailsWithoutQuotingIt(string configuration)
+    {
+        var result = Validate(new RapidSosRedisTokenCacheOptions { Configuration = configuration.Replace("{RedisPasswordPlaceholder}", RedisPassword, StringComparison.Ordinal) });
+
+        Assert.That(result.Failures, Is.EqualTo(new[]
+        {
+            "RapidSosRedisTokenCacheOptions.Configuration is not a StackExchange.Redis configuration string (such as redis.internal:6379,ssl=true) (the RapidSOS Redis token cache).",
+        }));
+        Assert.That(result.FailureMessage, Does.Not.Contain(RedisPassword));
+    }
+
+    [TestCase("localhost:6379,ssl=true,password=p,abortConnect=false,connectTimeout=500")]
+    [TestCase("redis-0:6379,redis-1:6379,serviceName=mymaster")]
+    public void Validate_ConfigurationWithOptions_Succeeds(string configuration)
+    {
+        Assert.That(Validate(new RapidSosRedisTokenCacheOptions { Configuration = configuration }).Succeeded, Is.True);
+    }
+
     [TestCase(null)]
     [TestCase("")]
     public void Validate_MissingKeyPrefix_Fails(string? keyPrefix)
