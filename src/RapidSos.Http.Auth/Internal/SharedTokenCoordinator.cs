@@ -32,7 +32,6 @@ internal sealed class SharedTokenCoordinator : IDisposable
     private readonly TokenRequestSettings _settings;
     private readonly TimeProvider _time;
     private readonly Func<double> _jitter;
-    private readonly string _owner = Guid.NewGuid().ToString("N");
     private readonly CancellationTokenSource _disposed = new();
 
     public SharedTokenCoordinator(IRapidSosSharedTokenStore store, SharedStoreStatus status, SharedTokenProtector protector, TokenRequestSettings settings, TimeProvider time, Func<double> jitter)
@@ -81,15 +80,18 @@ internal sealed class SharedTokenCoordinator : IDisposable
                 ThrowIfRefused(refusal);
             }
 
+            // A fresh owner per request: a release of an earlier lease that timed out and reaches Redis late (a stalled
+            // Redis runs what it was sent once it resumes) cannot end this one.
+            var owner = Guid.NewGuid().ToString("N");
             var waitingSince = _time.GetTimestamp();
             while (true)
             {
                 // Registered before the lease is tried, so a release right after the refusal is not missed.
                 var released = WatchLease();
-                bool owner;
+                bool leased;
                 try
                 {
-                    owner = await Call(ct => _store.TryAcquireLeaseAsync(_protector.LockKey, _owner, Lease, ct), CancellationToken.None).ConfigureAwait(false);
+                    leased = await Call(ct => _store.TryAcquireLeaseAsync(_protector.LockKey, owner, Lease, ct), CancellationToken.None).ConfigureAwait(false);
                 }
                 catch
                 {
@@ -97,10 +99,10 @@ internal sealed class SharedTokenCoordinator : IDisposable
                     throw;
                 }
 
-                if (owner)
+                if (leased)
                 {
                     Observe(released);
-                    return await FetchForTheFleetAsync(reason, held, refusal, fetch).ConfigureAwait(false);
+                    return await FetchForTheFleetAsync(owner, reason, held, refusal, fetch).ConfigureAwait(false);
                 }
 
                 try
@@ -150,7 +152,7 @@ internal sealed class SharedTokenCoordinator : IDisposable
         }
     }
 
-    private async Task<TokenGrant> FetchForTheFleetAsync(TokenRequestReason reason, AccessToken? held, SharedRefusal? refusal, Func<Task<TokenGrant>> fetch)
+    private async Task<TokenGrant> FetchForTheFleetAsync(string owner, TokenRequestReason reason, AccessToken? held, SharedRefusal? refusal, Func<Task<TokenGrant>> fetch)
     {
         try
         {
@@ -160,13 +162,13 @@ internal sealed class SharedTokenCoordinator : IDisposable
             refusal = lastRefusal ?? refusal;
             if (found is { } usable && IsAdoptable(usable, reason, held))
             {
-                _ = ReleaseAsync();
+                _ = ReleaseAsync(owner);
                 return Adopt(usable);
             }
 
             if (lastRefusal is not null && IsInForce(lastRefusal))
             {
-                _ = ReleaseAsync();
+                _ = ReleaseAsync(owner);
                 ThrowIfRefused(lastRefusal);
             }
         }
@@ -178,7 +180,7 @@ internal sealed class SharedTokenCoordinator : IDisposable
 
         var sentAt = _time.GetUtcNow();
         TokenGrant grant;
-        using (var renewal = _time.CreateTimer(static s => ((SharedTokenCoordinator)s!).Renew(), this, Lease / 3, Lease / 3))
+        using (var renewal = _time.CreateTimer(static s => { var (self, owner) = ((SharedTokenCoordinator, string))s!; self.Renew(owner); }, (this, owner), Lease / 3, Lease / 3))
         {
             try
             {
@@ -186,13 +188,13 @@ internal sealed class SharedTokenCoordinator : IDisposable
             }
             catch (Exception ex)
             {
-                _ = ShareFailureAsync(ex, reason, held, refusal);
+                _ = ShareFailureAsync(owner, ex, reason, held, refusal);
                 throw;
             }
         }
 
         grant = grant with { IssuedAt = sentAt };
-        _ = ShareTokenAsync(grant, refusal is not null);
+        _ = ShareTokenAsync(owner, grant, refusal is not null);
         return grant;
     }
 
@@ -298,7 +300,7 @@ internal sealed class SharedTokenCoordinator : IDisposable
         };
     }
 
-    private async Task ShareTokenAsync(TokenGrant grant, bool clearRefusal)
+    private async Task ShareTokenAsync(string owner, TokenGrant grant, bool clearRefusal)
     {
         try
         {
@@ -330,11 +332,11 @@ internal sealed class SharedTokenCoordinator : IDisposable
         }
         finally
         {
-            await ReleaseAsync().ConfigureAwait(false);
+            await ReleaseAsync(owner).ConfigureAwait(false);
         }
     }
 
-    private async Task ShareFailureAsync(Exception error, TokenRequestReason reason, AccessToken? held, SharedRefusal? previous)
+    private async Task ShareFailureAsync(string owner, Exception error, TokenRequestReason reason, AccessToken? held, SharedRefusal? previous)
     {
         try
         {
@@ -371,15 +373,15 @@ internal sealed class SharedTokenCoordinator : IDisposable
         }
         finally
         {
-            await ReleaseAsync().ConfigureAwait(false);
+            await ReleaseAsync(owner).ConfigureAwait(false);
         }
     }
 
-    private async Task ReleaseAsync()
+    private async Task ReleaseAsync(string owner)
     {
         try
         {
-            await Call(ct => _store.ReleaseLeaseAsync(_protector.LockKey, _owner, ct), CancellationToken.None).ConfigureAwait(false);
+            await Call(ct => _store.ReleaseLeaseAsync(_protector.LockKey, owner, ct), CancellationToken.None).ConfigureAwait(false);
         }
         catch (SharedStoreException ex)
         {
@@ -388,13 +390,13 @@ internal sealed class SharedTokenCoordinator : IDisposable
         }
     }
 
-    private void Renew() => _ = RenewAsync();
+    private void Renew(string owner) => _ = RenewAsync(owner);
 
-    private async Task RenewAsync()
+    private async Task RenewAsync(string owner)
     {
         try
         {
-            await Call(ct => _store.TryAcquireLeaseAsync(_protector.LockKey, _owner, Lease, ct), CancellationToken.None).ConfigureAwait(false);
+            await Call(ct => _store.TryAcquireLeaseAsync(_protector.LockKey, owner, Lease, ct), CancellationToken.None).ConfigureAwait(false);
         }
         catch (SharedStoreException)
         {
