@@ -3,7 +3,8 @@ using Microsoft.Extensions.DependencyInjection;
 using RapidSos.Http.Auth;
 using RapidSos.Http.Auth.Testing;
 
-// The package as shipped: a typed client with the one-line registration, against the packaged emulator.
+// The packages as shipped: a typed client with the one-line registration, against the packaged emulator, with the
+// Redis token cache registered against a Redis that is not there (port 1): the instance goes on alone.
 await using var gateway = await RapidSosGatewayEmulator.StartAsync();
 var services = new ServiceCollection();
 services.AddRapidSosAuthentication(o =>
@@ -12,6 +13,7 @@ services.AddRapidSosAuthentication(o =>
     o.ClientId = "emulator-client";
     o.ClientSecret = "emulator-secret";
 });
+services.AddRapidSosRedisTokenCache(o => o.Configuration = "127.0.0.1:1");
 services.AddHttpClient<PingClient>(c => c.BaseAddress = gateway.BaseAddress).AddHttpMessageHandler<BearerTokenHandler>();
 await using var provider = services.BuildServiceProvider();
 
