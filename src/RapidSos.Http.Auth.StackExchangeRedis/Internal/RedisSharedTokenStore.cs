@@ -107,9 +107,17 @@ internal sealed class RedisSharedTokenStore : IRapidSosSharedTokenStore, IDispos
             redisKey,
             static async (database, key) =>
             {
-                // Leased from a pool, so a large value that is not ours costs no allocation of ours.
-                using var lease = await database.StringGetLeaseAsync(key).ConfigureAwait(false);
-                return lease is null || lease.Length > MaxValueLength ? null : lease.Span.ToArray();
+                try
+                {
+                    // Leased from a pool, so a large value that is not ours costs no allocation of ours.
+                    using var lease = await database.StringGetLeaseAsync(key).ConfigureAwait(false);
+                    return lease is null || lease.Length > MaxValueLength ? null : lease.Span.ToArray();
+                }
+                catch (RedisServerException ex) when (ex.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal))
+                {
+                    // A hash or a list under our key is not ours either: a miss, not a Redis that fails.
+                    return null;
+                }
             },
             cancellationToken));
     }

@@ -48,6 +48,15 @@ public sealed class RedisSharedTokenStoreTests
     }
 
     [Test]
+    public async Task GetAsync_AHashUnderTheKey_IsAMissNotAnError()
+    {
+        var key = TestStores.NewKey();
+        await Raw.HashSetAsync(Prefix + key, "field", "someone else's");
+
+        Assert.That(await _store.GetAsync(key, CancellationToken.None), Is.Null);
+    }
+
+    [Test]
     public async Task SetAsync_ThenGetAsync_ReturnsTheBytesUnchanged()
     {
         var key = TestStores.NewKey();
