@@ -183,6 +183,13 @@ internal static class EmulatorWalkthrough
                 status == HttpStatusCode.OK && signedIn == "dispatcher-7" && userRequests == 1 && afterSignIn == 2));
         }
 
+        // 9. A fleet: three instances share one token through Redis (only with a redis-server on the PATH).
+        Out.Step(9, "Three instances of the service start at once and share one token through Redis");
+        if (await FleetStep.RunAsync(gateway, App.ClientId, "emulator-secret") is { } fleet)
+        {
+            outcomes.Add(Check("fleet", "30 OK, 1 token request for 3 instances", fleet.Observed, fleet.Passed));
+        }
+
         Console.WriteLine();
         PrintSummary(outcomes, total.Elapsed);
         return outcomes.Count(o => !o.Passed);
