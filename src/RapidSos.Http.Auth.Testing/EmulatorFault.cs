@@ -185,7 +185,7 @@ public sealed class EmulatorFault
     public static EmulatorFault Stall(TimeSpan duration)
     {
         ValidateDelay(duration, nameof(duration), allowInfinite: true);
-        return new(FaultKind.Stall, null, duration, TimeSpan.Zero, $"Stall({duration})");
+        return new(FaultKind.Stall, null, duration, TimeSpan.Zero, duration == Timeout.InfiniteTimeSpan ? "Stall(Infinite)" : $"Stall({duration})");
     }
 
     /// <summary>Returns a copy of this fault that takes effect only after an extra real-time delay, which the client can cancel.</summary>

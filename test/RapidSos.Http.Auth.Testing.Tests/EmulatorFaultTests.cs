@@ -93,6 +93,7 @@ public sealed class EmulatorFaultTests
             Assert.That(EmulatorFault.MalformedJson().ToString(), Is.EqualTo("MalformedJson()"));
             Assert.That(EmulatorFault.InvalidClient().ToString(), Is.EqualTo("InvalidClient()"));
             Assert.That(EmulatorFault.Stall(TimeSpan.FromSeconds(1)).ToString(), Is.EqualTo("Stall(00:00:01)"));
+            Assert.That(EmulatorFault.Stall(Timeout.InfiniteTimeSpan).ToString(), Is.EqualTo("Stall(Infinite)"));
         });
     }
 }
