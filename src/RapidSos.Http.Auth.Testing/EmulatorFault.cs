@@ -15,6 +15,7 @@ namespace RapidSos.Http.Auth.Testing;
 public sealed class EmulatorFault
 {
     private const string JsonContentType = "application/json";
+    private const string RetryAfterHeader = "Retry-After";
 
     private EmulatorFault(FaultKind kind, GatewayResponse? response, TimeSpan duration, TimeSpan latency, string description)
     {
@@ -84,8 +85,7 @@ public sealed class EmulatorFault
         if (retryAfter is { } delay)
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(delay, TimeSpan.Zero, nameof(retryAfter));
-            var seconds = (long)Math.Ceiling(delay.TotalSeconds);
-            headers = [new("Retry-After", seconds.ToString(CultureInfo.InvariantCulture))];
+            headers = [new(RetryAfterHeader, RetryAfterSeconds(delay))];
         }
 
         return Respond(GatewayResponse.Json(429, ResponseBodies.TooManyRequests, headers), "TooManyRequests()");
@@ -185,7 +185,7 @@ public sealed class EmulatorFault
     public static EmulatorFault Stall(TimeSpan duration)
     {
         ValidateDelay(duration, nameof(duration), allowInfinite: true);
-        return new(FaultKind.Stall, null, duration, TimeSpan.Zero, $"Stall({duration})");
+        return new(FaultKind.Stall, null, duration, TimeSpan.Zero, duration == Timeout.InfiniteTimeSpan ? "Stall(Infinite)" : $"Stall({duration})");
     }
 
     /// <summary>Returns a copy of this fault that takes effect only after an extra real-time delay, which the client can cancel.</summary>
@@ -198,10 +198,40 @@ public sealed class EmulatorFault
         return new(Kind, Response, Duration, latency, Description);
     }
 
+    /// <summary>
+    /// Returns a copy of this fault whose answer also carries a <c>Retry-After</c> header, as a gateway or proxy may send
+    /// with 503 or any other status; it replaces a <c>Retry-After</c> the answer had, such as
+    /// <see cref="TooManyRequests(TimeSpan?)"/>'s.
+    /// </summary>
+    /// <param name="retryAfter">The delay, zero or more, sent rounded up to whole seconds.</param>
+    /// <returns>The new fault; this instance is unchanged.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="retryAfter"/> is negative.</exception>
+    /// <exception cref="InvalidOperationException">This fault sends no answer: <see cref="ConnectionReset"/> or <see cref="Stall"/>.</exception>
+    public EmulatorFault WithRetryAfter(TimeSpan retryAfter)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(retryAfter, TimeSpan.Zero);
+        if (Kind != FaultKind.Respond || Response is null)
+        {
+            throw new InvalidOperationException($"{Description} sends no answer, so it cannot carry a Retry-After header.");
+        }
+
+        var seconds = RetryAfterSeconds(retryAfter);
+        KeyValuePair<string, string>[] headers =
+        [
+            .. Response.Headers.Where(static h => !string.Equals(h.Key, RetryAfterHeader, StringComparison.OrdinalIgnoreCase)),
+            new(RetryAfterHeader, seconds),
+        ];
+        var response = GatewayResponse.Create(Response.StatusCode, Response.ContentType, Response.Body, headers);
+        return new(Kind, response, Duration, Latency, $"{Description}.WithRetryAfter({seconds}s)");
+    }
+
     /// <summary>Returns a short description of the fault, such as <c>TooManyRequests()</c>, for test output.</summary>
     /// <returns>The description.</returns>
     public override string ToString() =>
         Latency > TimeSpan.Zero ? $"{Description}.WithLatency({Latency})" : Description;
+
+    private static string RetryAfterSeconds(TimeSpan delay) =>
+        ((long)Math.Ceiling(delay.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
 
     private static EmulatorFault Respond(GatewayResponse response, string description) =>
         new(FaultKind.Respond, response, TimeSpan.Zero, TimeSpan.Zero, description);

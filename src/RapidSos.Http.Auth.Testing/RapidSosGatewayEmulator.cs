@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging.Abstractions;
 using RapidSos.Http.Auth.Testing.Internal;
@@ -71,8 +72,8 @@ public sealed class RapidSosGatewayEmulator : IAsyncDisposable, IDisposable
     }
 
     /// <summary>
-    /// Gets the root of the emulated gateway, with a trailing slash: <c>http://127.0.0.1:49152/</c> (some free port) for
-    /// the Kestrel form, <see cref="RapidSosGatewayEmulatorOptions.InMemoryBaseAddress"/> (by default
+    /// Gets the root of the emulated gateway, with a trailing slash: <c>http://127.0.0.1:49152/</c> (some free port,
+    /// or <see cref="RapidSosGatewayEmulatorOptions.Port"/>) for the Kestrel form, <see cref="RapidSosGatewayEmulatorOptions.InMemoryBaseAddress"/> (by default
     /// <c>https://rapidsos-emulator.local/</c>) for the in-memory form. Either is a valid <c>RapidSosAuthOptions.BaseAddress</c>.
     /// </summary>
     public Uri BaseAddress { get; }
@@ -177,18 +178,21 @@ public sealed class RapidSosGatewayEmulator : IAsyncDisposable, IDisposable
     /// <summary>Gets the exact number of requests to the protected API answered 401, injected faults included.</summary>
     public int UnauthorizedCount => _core.Recorder.UnauthorizedCount;
 
-    /// <summary>Starts an emulator listening with Kestrel on a free port of 127.0.0.1.</summary>
+    /// <summary>
+    /// Starts an emulator listening with Kestrel on 127.0.0.1, on a free port or on
+    /// <see cref="RapidSosGatewayEmulatorOptions.Port"/> when that is set.
+    /// </summary>
     /// <param name="options">The settings; <see langword="null"/> for the defaults.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <returns>The running emulator; dispose it to stop listening.</returns>
     /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
-    /// <exception cref="IOException">Kestrel could not bind a loopback port.</exception>
+    /// <exception cref="IOException">Kestrel could not bind a loopback port, for example because <see cref="RapidSosGatewayEmulatorOptions.Port"/> is in use.</exception>
     public static async Task<RapidSosGatewayEmulator> StartAsync(RapidSosGatewayEmulatorOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new RapidSosGatewayEmulatorOptions();
         Validate(options);
         var core = new GatewayCore(options);
-        var (server, address) = await KestrelAdapter.StartAsync(core, options.LoggerFactory ?? NullLoggerFactory.Instance, cancellationToken)
+        var (server, address) = await KestrelAdapter.StartAsync(core, options.Port, options.LoggerFactory ?? NullLoggerFactory.Instance, cancellationToken)
             .ConfigureAwait(false);
         return new RapidSosGatewayEmulator(core, server, address);
     }
@@ -446,6 +450,12 @@ public sealed class RapidSosGatewayEmulator : IAsyncDisposable, IDisposable
         if (options.MaxRecordedRequests < 0)
         {
             throw new ArgumentException($"{Prefix}{nameof(options.MaxRecordedRequests)} must not be negative.", nameof(options));
+        }
+
+        if (options.Port is < IPEndPoint.MinPort or > IPEndPoint.MaxPort)
+        {
+            throw new ArgumentException(
+                $"{Prefix}{nameof(options.Port)} must be between {IPEndPoint.MinPort} and {IPEndPoint.MaxPort} (0 for a free port), not {options.Port}.", nameof(options));
         }
 
         if (options.TimeProvider is null)

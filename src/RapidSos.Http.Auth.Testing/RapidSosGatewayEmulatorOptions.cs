@@ -69,6 +69,15 @@ public sealed class RapidSosGatewayEmulatorOptions
     /// <value>The default is 10,000.</value>
     public int MaxRecordedRequests { get; set; } = 10_000;
 
+    /// <summary>
+    /// Gets or sets the port of 127.0.0.1 that <see cref="RapidSosGatewayEmulator.StartAsync"/> listens on, for an emulator
+    /// that other processes must find at a known address; zero lets the operating system pick a free port. The
+    /// in-memory form ignores it.
+    /// </summary>
+    /// <value>The default is 0, a free port: tests running in parallel never collide.</value>
+    /// <remarks>A port already in use makes <see cref="RapidSosGatewayEmulator.StartAsync"/> fail with an <see cref="IOException"/>.</remarks>
+    public int Port { get; set; }
+
     /// <summary>Gets or sets the logger factory Kestrel logs to; <see langword="null"/> logs nothing.</summary>
     /// <value>The default is <see langword="null"/>. The emulator itself never logs, and never logs a request.</value>
     public ILoggerFactory? LoggerFactory { get; set; }

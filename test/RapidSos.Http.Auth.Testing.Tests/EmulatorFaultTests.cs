@@ -59,6 +59,31 @@ public sealed class EmulatorFaultTests
     }
 
     [Test]
+    public void WithRetryAfter_Fault_ReturnsNewFaultAndLeavesOriginal()
+    {
+        var original = EmulatorFault.Empty(503);
+
+        var withHeader = original.WithRetryAfter(TimeSpan.FromSeconds(2)).WithLatency(TimeSpan.FromSeconds(1));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(original.ToString(), Is.EqualTo("Empty(503)"));
+            Assert.That(withHeader.ToString(), Is.EqualTo("Empty(503).WithRetryAfter(2s).WithLatency(00:00:01)"));
+        });
+    }
+
+    [Test]
+    public void WithRetryAfter_FaultWithoutAnswerOrNegativeDelay_Throws()
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.That(() => EmulatorFault.ConnectionReset().WithRetryAfter(TimeSpan.FromSeconds(1)), Throws.InvalidOperationException);
+            Assert.That(() => EmulatorFault.Stall(TimeSpan.FromSeconds(1)).WithRetryAfter(TimeSpan.FromSeconds(1)), Throws.InvalidOperationException);
+            Assert.That(() => EmulatorFault.Empty(503).WithRetryAfter(TimeSpan.FromSeconds(-1)), Throws.InstanceOf<ArgumentOutOfRangeException>());
+        });
+    }
+
+    [Test]
     public void ToString_EachFactory_NamesIt()
     {
         Assert.Multiple(() =>
@@ -68,6 +93,7 @@ public sealed class EmulatorFaultTests
             Assert.That(EmulatorFault.MalformedJson().ToString(), Is.EqualTo("MalformedJson()"));
             Assert.That(EmulatorFault.InvalidClient().ToString(), Is.EqualTo("InvalidClient()"));
             Assert.That(EmulatorFault.Stall(TimeSpan.FromSeconds(1)).ToString(), Is.EqualTo("Stall(00:00:01)"));
+            Assert.That(EmulatorFault.Stall(Timeout.InfiniteTimeSpan).ToString(), Is.EqualTo("Stall(Infinite)"));
         });
     }
 }

@@ -87,6 +87,33 @@ public sealed class FaultInjectionTests : EmulatorTestBase
         });
     }
 
+    [Test]
+    public async Task EnqueueFault_WithRetryAfter_SendsStatusBodyAndRetryAfterInWholeSeconds()
+    {
+        var (emulator, client) = await StartAsync();
+        emulator.EnqueueFault(EmulatorFault.Detail(503, "Service unavailable").WithRetryAfter(TimeSpan.FromSeconds(1.2)));
+
+        using var response = await client.PostAsync("oauth/token", ClientCredentialsForm());
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+            Assert.That(await response.Content.ReadAsStringAsync(), Is.EqualTo("{\"detail\":\"Service unavailable\"}"));
+            Assert.That(response.Headers.RetryAfter?.Delta, Is.EqualTo(TimeSpan.FromSeconds(2)));
+        });
+    }
+
+    [Test]
+    public async Task EnqueueFault_TooManyRequestsWithRetryAfterTwice_SendsOnlyTheLastRetryAfter()
+    {
+        var (emulator, client) = await StartAsync();
+        emulator.EnqueueFault(EmulatorFault.TooManyRequests(TimeSpan.FromSeconds(30)).WithRetryAfter(TimeSpan.FromSeconds(3)));
+
+        using var response = await client.PostAsync("oauth/token", ClientCredentialsForm());
+
+        Assert.That(response.Headers.GetValues("Retry-After"), Is.EqualTo(new[] { "3" }));
+    }
+
     [TestCase(502, "502 Bad Gateway")]
     [TestCase(503, "503 Service Unavailable")]
     public async Task EnqueueFault_Html_AnswersHtmlPage(int status, string title)

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 
 namespace RapidSos.Http.Auth.Testing.Tests;
 
@@ -30,6 +31,47 @@ public sealed class RapidSosGatewayEmulatorTests
         await using var second = await RapidSosGatewayEmulator.StartAsync();
 
         Assert.That(second.BaseAddress.Port, Is.Not.EqualTo(first.BaseAddress.Port));
+    }
+
+    [Test]
+    public async Task StartAsync_Port_ListensOnThatPort()
+    {
+        var port = FreeLoopbackPort();
+
+        await using var emulator = await RapidSosGatewayEmulator.StartAsync(new RapidSosGatewayEmulatorOptions { Port = port });
+        using var client = emulator.CreateClient();
+        using var response = await client.PostAsync("oauth/token", new FormUrlEncodedContent([
+            new("grant_type", "client_credentials"),
+            new("client_id", "emulator-client"),
+            new("client_secret", "emulator-secret"),
+        ]));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(emulator.BaseAddress, Is.EqualTo(new Uri($"http://127.0.0.1:{port}/")));
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        });
+    }
+
+    [Test]
+    public void StartAsync_PortInUse_ThrowsIOException()
+    {
+        using var occupant = new TcpListener(IPAddress.Loopback, 0);
+        occupant.Start();
+        var port = ((IPEndPoint)occupant.LocalEndpoint).Port;
+
+        Assert.That(
+            () => RapidSosGatewayEmulator.StartAsync(new RapidSosGatewayEmulatorOptions { Port = port }),
+            Throws.InstanceOf<IOException>());
+    }
+
+    [TestCase(-1)]
+    [TestCase(65536)]
+    public void StartAsync_PortOutOfRange_ThrowsArgumentExceptionNamingIt(int port)
+    {
+        Assert.That(
+            () => RapidSosGatewayEmulator.StartAsync(new RapidSosGatewayEmulatorOptions { Port = port }),
+            Throws.ArgumentException.With.Message.Contains(nameof(RapidSosGatewayEmulatorOptions.Port)));
     }
 
     [Test]
@@ -164,6 +206,7 @@ public sealed class RapidSosGatewayEmulatorTests
     [TestCase(nameof(RapidSosGatewayEmulatorOptions.TokenTypeValue))]
     [TestCase(nameof(RapidSosGatewayEmulatorOptions.InMemoryBaseAddress))]
     [TestCase(nameof(RapidSosGatewayEmulatorOptions.ClientId))]
+    [TestCase(nameof(RapidSosGatewayEmulatorOptions.Port))]
     public void CreateInMemory_InvalidOption_ThrowsArgumentExceptionNamingIt(string option)
     {
         var options = new RapidSosGatewayEmulatorOptions();
@@ -175,6 +218,7 @@ public sealed class RapidSosGatewayEmulatorTests
             case nameof(RapidSosGatewayEmulatorOptions.TimeProvider): options.TimeProvider = null!; break;
             case nameof(RapidSosGatewayEmulatorOptions.TokenTypeValue): options.TokenTypeValue = null!; break;
             case nameof(RapidSosGatewayEmulatorOptions.InMemoryBaseAddress): options.InMemoryBaseAddress = new Uri("relative", UriKind.Relative); break;
+            case nameof(RapidSosGatewayEmulatorOptions.Port): options.Port = 65536; break;
             default: options.ClientId = string.Empty; break;
         }
 
@@ -241,5 +285,13 @@ public sealed class RapidSosGatewayEmulatorTests
         ]));
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+    }
+
+    /// <summary>A port that was free a moment ago: the operating system's pick for a listener that is closed at once.</summary>
+    private static int FreeLoopbackPort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.ObjectModel;
+using System.Globalization;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
@@ -23,8 +24,8 @@ internal sealed class KestrelAdapter : IHttpApplication<HttpContext>
 
     private KestrelAdapter(GatewayCore core) => _core = core;
 
-    /// <summary>Starts Kestrel on a free port of 127.0.0.1 and returns it with the address it bound.</summary>
-    public static async Task<(KestrelServer Server, Uri Address)> StartAsync(GatewayCore core, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    /// <summary>Starts Kestrel on a port of 127.0.0.1 (0: a free one) and returns it with the address it bound.</summary>
+    public static async Task<(KestrelServer Server, Uri Address)> StartAsync(GatewayCore core, int port, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         var serverOptions = new KestrelServerOptions { AddServerHeader = false };
         var transport = new SocketTransportFactory(Options.Create(new SocketTransportOptions { Backlog = ListenBacklog }), loggerFactory);
@@ -33,7 +34,7 @@ internal sealed class KestrelAdapter : IHttpApplication<HttpContext>
         {
             var addresses = server.Features.Get<IServerAddressesFeature>()
                 ?? throw new InvalidOperationException("Kestrel did not expose IServerAddressesFeature.");
-            addresses.Addresses.Add("http://127.0.0.1:0");
+            addresses.Addresses.Add(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}"));
             await server.StartAsync(new KestrelAdapter(core), cancellationToken).ConfigureAwait(false);
 
             // Kestrel replaces the requested ":0" with the port the operating system chose.
