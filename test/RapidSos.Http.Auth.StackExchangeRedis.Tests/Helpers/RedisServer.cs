@@ -98,6 +98,15 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Stops the server without closing anything (SIGSTOP), as a stalled Redis would be: connections stay open and
+    /// commands are accepted by the kernel but never answered, until <see cref="ResumeAsync"/>.
+    /// </summary>
+    public Task PauseAsync() => SignalAsync("-STOP");
+
+    /// <summary>Lets a paused server go on (SIGCONT): it answers the commands it was sent meanwhile.</summary>
+    public Task ResumeAsync() => SignalAsync("-CONT");
+
     /// <summary>Starts the server again on the same port and directory, empty (nothing was persisted), and waits until it answers PING.</summary>
     /// <exception cref="InvalidOperationException">The server is running, or did not start.</exception>
     public async Task StartAgainAsync()
@@ -143,6 +152,25 @@ public sealed class RedisServer : IAsyncDisposable
         catch (SocketException)
         {
             return false;
+        }
+    }
+
+    private async Task SignalAsync(string signal)
+    {
+        if (_process is not { HasExited: false } process)
+        {
+            throw new InvalidOperationException("The Redis server is not running.");
+        }
+
+        using var kill = Process.Start(new ProcessStartInfo("kill")
+        {
+            ArgumentList = { signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            UseShellExecute = false,
+        })!;
+        await kill.WaitForExitAsync();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill {signal} {process.Id} exited with {kill.ExitCode}.");
         }
     }
 
