@@ -24,6 +24,8 @@ internal static class QuickHotPath
     private const int WiringBenchmarkCount = 12;
     private const double CredentialTimeGoalNs = 60;
     private const int CredentialBenchmarkCount = 6;
+    private const double RedisTimeGoalNs = 5;
+    private const int RedisBenchmarkCount = 4;
 
     /// <summary>1b's factory-wired handler arm, by terminal, once it has run: 1c compares its baseline with it.</summary>
     private static readonly Dictionary<TerminalCompletion, Measurement> s_factoryHandler = [];
@@ -198,6 +200,55 @@ internal static class QuickHotPath
                 Report.Delta($"{variant}.static_minus_1b_factory_handler.alloc", baseline.Bytes - unswitched.Bytes, "B", "0");
             }
         }
+    }
+
+    /// <summary>
+    /// Fleet mode's hot path: <see cref="RedisWiringBenchmarks"/>, the same named client with and without
+    /// <c>AddRapidSosRedisTokenCache</c> (a real redis-server), warm caches; wall clock, as 1b.
+    /// </summary>
+    public static void RunRedis()
+    {
+        Report.Section("F0. hot path with the Redis cache registered: a named client (AddRapidSosBearerToken, loggers removed) in a container with AddRapidSosRedisTokenCache (real redis-server) vs the same container without; GET with Accept, warm caches, one request at a time");
+        Report.Note($"each invocation awaits {RedisWiringBenchmarks.Ops} sends in a loop, as 1b; clock = wall clock; {Passes} passes, best median; alloc compared in whole 8-byte units, as 1b");
+
+        var log = new AccumulationLogger();
+        var config = Config(QuickJob(), log);
+        var results = new List<BenchmarkReport>();
+        for (var pass = 0; pass < Passes; pass++)
+        {
+            results.AddRange(BenchmarkRunner.Run<RedisWiringBenchmarks>(config).Reports);
+        }
+
+        if (results.Count != RedisBenchmarkCount * Passes || results.Any(r => r.ResultStatistics is null))
+        {
+            Console.Error.WriteLine(log.GetLog());
+            Report.Check("redis_hot_path.benchmarks_with_results", results.Count(r => r.ResultStatistics is not null), RedisBenchmarkCount * Passes, RedisBenchmarkCount * Passes, "benchmarks");
+            return;
+        }
+
+        foreach (var terminal in new[] { TerminalCompletion.Synchronous, TerminalCompletion.Yield })
+        {
+            var variant = $"fleet.hot_path.{(terminal == TerminalCompletion.Synchronous ? "sync" : "yield")}";
+            var without = FindRedis(results, nameof(RedisWiringBenchmarks.WithoutRedis), terminal);
+            var with = FindRedis(results, nameof(RedisWiringBenchmarks.WithRedis), terminal);
+            Print($"{variant}.without_redis", without);
+            Print($"{variant}.with_redis", with);
+            var extraNs = with.Ns - without.Ns;
+            var extraBytes = (Math.Round(with.Bytes / 8) - Math.Round(without.Bytes / 8)) * 8;
+            var noise = 2 * Math.Sqrt((with.ErrorNs * with.ErrorNs) + (without.ErrorNs * without.ErrorNs));
+            Report.Goal($"{variant}.with_minus_without.time", Signed(extraNs, "0.0"), "ns", extraNs <= Math.Max(noise, RedisTimeGoalNs), $"within noise (±{Report.Format(noise)} ns, two standard errors) or <= +{RedisTimeGoalNs:0} ns");
+            Report.Goal($"{variant}.with_minus_without.alloc", Signed(extraBytes, "0"), "B", extraBytes <= 0, "+0 B");
+        }
+    }
+
+    private static Measurement FindRedis(List<BenchmarkReport> reports, string method, TerminalCompletion terminal)
+    {
+        var best = reports
+            .Where(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == method
+                && Equals(r.BenchmarkCase.Parameters[nameof(RedisWiringBenchmarks.Terminal)], terminal))
+            .MinBy(r => r.ResultStatistics!.Median)!;
+        var bytes = best.GcStats.GetBytesAllocatedPerOperation(best.BenchmarkCase) ?? -1;
+        return new Measurement(best.ResultStatistics!.Median, best.ResultStatistics.StandardError, bytes);
     }
 
     private static Job QuickJob() => Job.Default

@@ -75,7 +75,7 @@ internal static class QuickRun
     }
 
     /// <summary>The one-minute load average, where the system reports one: figures taken on a busy machine are noisy.</summary>
-    private static void PrintLoad(string when)
+    internal static void PrintLoad(string when)
     {
         const string LoadAverage = "/proc/loadavg";
         if (File.Exists(LoadAverage)
