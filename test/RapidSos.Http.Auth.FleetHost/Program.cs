@@ -54,6 +54,13 @@ services.AddHttpClient(ApiClient, client =>
     .AddRapidSosBearerToken();
 
 await using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+
+// Started as a host starts them: the Redis cache connects here, before the instance serves anything.
+foreach (var hosted in provider.GetServices<Microsoft.Extensions.Hosting.IHostedService>())
+{
+    await hosted.StartAsync(CancellationToken.None);
+}
+
 var load = new FleetLoad(provider.GetRequiredService<IHttpClientFactory>().CreateClient(ApiClient), options.Path, options.Pace, meters, options.Name);
 
 // Not disposed: the stdin thread may still cancel it while the process exits.

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using RapidSos.Http.Auth;
 using RapidSos.Http.Auth.StackExchangeRedis;
@@ -38,6 +39,10 @@ public static class RapidSosRedisTokenCacheServiceCollectionExtensions
         services.TryAddSingleton<IRapidSosSharedTokenStore>(static provider => new RedisSharedTokenStore(
             provider.GetRequiredService<IOptions<RapidSosRedisTokenCacheOptions>>().Value,
             provider.GetService<TimeProvider>()));
+
+        // Registered first among the library's hosted services is not guaranteed (AddRapidSosAuthentication usually
+        // comes first), so a token warm-up may still go alone; every later token request finds the connection made.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RedisConnectionWarmup>());
         return services;
     }
 }

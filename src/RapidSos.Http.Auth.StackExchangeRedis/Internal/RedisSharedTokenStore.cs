@@ -303,6 +303,28 @@ internal sealed class RedisSharedTokenStore : IRapidSosSharedTokenStore, IDispos
     }
 
     /// <summary>
+    /// Starts connecting now and waits for it, at most <paramref name="timeout"/>: at start-up, so that the first token
+    /// requests of a new instance find the connection made and are shared (a first connection in a fresh process,
+    /// handshake and JIT included, takes longer than the 250 ms a lookup may wait). Never throws: a Redis that is
+    /// down or slow at start is no error, the connection keeps trying by itself.
+    /// </summary>
+    internal async Task WarmUpAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (Volatile.Read(ref _disposed))
+            {
+                return;
+            }
+
+            await ConnectionAsync().WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException or RedisException or ObjectDisposedException or InvalidOperationException)
+        {
+        }
+    }
+
+    /// <summary>
     /// The connection, or the attempt to make it: started by the first caller, and again by a caller that finds the
     /// last attempt failed at least <see cref="ConnectRetryInterval"/> ago (sooner, it gets that failure).
     /// </summary>

@@ -267,9 +267,12 @@ internal sealed class SharedTokenCoordinator : IDisposable
             return false;
         }
 
-        // A refresh takes a token another instance refreshed only if it is newer and not itself due for refresh.
+        // Only a newer token than the one held: after a 401, an older one (an instance that went on alone while Redis
+        // was away holds a token of its own) was most likely revoked with it. A refresh also leaves a token that is
+        // itself due for refresh to whoever refreshes.
         return reason == TokenRequestReason.Rejected
-            || (shared.ExpiresAt > held.ExpiresAt && now < shared.ExpiresAt - TokenLifecycle.RefreshWindow(_settings.RefreshBeforeExpiry, shared.ExpiresAt - shared.IssuedAt));
+            ? shared.ExpiresAt >= held.ExpiresAt
+            : shared.ExpiresAt > held.ExpiresAt && now < shared.ExpiresAt - TokenLifecycle.RefreshWindow(_settings.RefreshBeforeExpiry, shared.ExpiresAt - shared.IssuedAt);
     }
 
     private static TokenGrant Adopt(SharedToken shared) =>

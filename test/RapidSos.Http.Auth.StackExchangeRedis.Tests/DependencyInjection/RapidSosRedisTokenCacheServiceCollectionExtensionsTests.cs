@@ -34,6 +34,38 @@ public sealed class RapidSosRedisTokenCacheServiceCollectionExtensionsTests
     }
 
     [Test]
+    public async Task AddRapidSosRedisTokenCache_HostStarts_ConnectsBeforeAnyTokenRequest()
+    {
+        await using var server = await RedisServer.StartAsync();
+        var connections = 0;
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddRapidSosRedisTokenCache(o => o.ConnectionMultiplexerFactory = async () =>
+        {
+            Interlocked.Increment(ref connections);
+            return await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(server.Configuration);
+        });
+        using var host = builder.Build();
+
+        await host.StartAsync();
+
+        Assert.That(Volatile.Read(ref connections), Is.EqualTo(1), "connected while the host started, so the first token requests are shared");
+        await host.StopAsync();
+    }
+
+    [Test]
+    public async Task AddRapidSosRedisTokenCache_RedisDownAtStart_HostStartsAnyway()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddRapidSosRedisTokenCache(o => o.Configuration = "127.0.0.1:1");
+        using var host = builder.Build();
+
+        await host.StartAsync();
+
+        Assert.That(await host.Services.GetRequiredService<IRapidSosSharedTokenStore>().GetAsync("v1:{x}:token", CancellationToken.None).AsTask().ContinueWith(t => t.IsFaulted), Is.True, "calls fail (the instance goes on alone), the start did not");
+        await host.StopAsync();
+    }
+
+    [Test]
     public async Task AddRapidSosRedisTokenCache_RealRedis_StoresUnderTheConfiguredPrefix()
     {
         await using var server = await RedisServer.StartAsync();

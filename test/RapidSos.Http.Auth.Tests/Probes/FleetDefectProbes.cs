@@ -7,8 +7,7 @@ namespace RapidSos.Http.Auth.Tests.Probes;
 
 /// <summary>
 /// Issue 12's fleet rules attacked with what the fleet process tests saw (test/RapidSos.Http.Auth.StackExchangeRedis.Tests,
-/// FleetProcessTests): the probes that FAILED when written. Explicit, so the suite stays green until the library is
-/// fixed; remove the attribute then.
+/// FleetProcessTests): each failed when written, and holds since the fix it names.
 /// </summary>
 public sealed class FleetDefectProbes
 {
@@ -40,7 +39,6 @@ public sealed class FleetDefectProbes
     /// instance of three, in 2 s).
     /// </summary>
     [Test]
-    [Explicit("fails: SharedTokenCoordinator.IsAdoptable takes, for a rejected token, any shared token that differs from it, even one issued before it")]
     public async Task RefreshToken_SharedTokenIssuedBeforeTheRejectedOne_IsNotTakenAsItsReplacement()
     {
         var (a, b) = (Instance("a"), Instance("b"));
