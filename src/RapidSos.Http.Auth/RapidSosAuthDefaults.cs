@@ -7,10 +7,12 @@ public static class RapidSosAuthDefaults
 {
     /// <summary>
     /// The name of the <see cref="System.Net.Http.HttpClient"/> that posts token requests (the back channel).
-    /// It never carries the bearer handler. Configure it with
+    /// It never carries the bearer handler, nor any handler configured for every client
+    /// (<c>ConfigureHttpClientDefaults</c>, such as the standard resilience handler of .NET Aspire's service
+    /// defaults): the library spaces and shares its token requests itself. Configure it by name with
     /// <c>services.AddHttpClient(RapidSosAuthDefaults.TokenClientName)</c> to change its timeout or add a
-    /// resilience handler. By default it has a 30 second timeout and does not follow redirects, so client
-    /// credentials are never re-posted to another host.
+    /// resilience handler of your choice, which it keeps. By default it has a 30 second timeout and does not follow
+    /// redirects, so client credentials are never re-posted to another host.
     /// </summary>
     public const string TokenClientName = "RapidSos.Http.Auth.TokenEndpoint";
 

@@ -76,10 +76,20 @@ public class RapidSosAuthenticationException : HttpRequestException
     /// </remarks>
     public TimeSpan? RetryAfter { get; internal init; }
 
+    /// <summary>
+    /// Gets a value indicating whether this exception was handed to a caller inside a backoff window, without a token
+    /// request of its own: trying again before <see cref="RetryAfter"/> can only fail the same way, at once.
+    /// </summary>
+    internal bool FailedFast { get; private init; }
+
     /// <summary>A copy for callers, saying when the next token request may go out.</summary>
-    internal RapidSosAuthenticationException WithRetryAfter(TimeSpan retryAfter, string? note = null) =>
+    /// <param name="retryAfter">The time until the next token request may go out.</param>
+    /// <param name="note">Appended to the message; the copy then has this exception as its inner one.</param>
+    /// <param name="failedFast">Whether the copy goes to a caller who made no token request (<see cref="FailedFast"/>).</param>
+    internal RapidSosAuthenticationException WithRetryAfter(TimeSpan retryAfter, string? note = null, bool failedFast = false) =>
         new(note is null ? Message : $"{Message} {note}", note is null ? InnerException : this, StatusCode, Detail, TokenEndpoint)
         {
             RetryAfter = retryAfter,
+            FailedFast = failedFast,
         };
 }

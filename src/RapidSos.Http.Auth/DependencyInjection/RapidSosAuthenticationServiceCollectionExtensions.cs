@@ -121,6 +121,10 @@ public static class RapidSosAuthenticationServiceCollectionExtensions
         services.AddMemoryCache();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RapidSosAuthOptions>, RapidSosAuthOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<HttpClientFactoryOptions>, CredentialHeaderRedaction>());
+
+        // The token client is the library's own: handlers every client gets (ConfigureHttpClientDefaults, as in .NET
+        // Aspire's service defaults) are kept off it; what is configured for its name stays.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<HttpClientFactoryOptions>, BackChannelIsolation>());
         services.TryAddSingleton(sp => new TokenEndpointClient(sp.GetRequiredService<IHttpClientFactory>(), sp.GetService<TimeProvider>()));
         services.TryAddSingleton(sp => new RapidSosAuthMetrics(sp.GetService<IMeterFactory>()));
         services.TryAddSingleton(sp => new TokenTelemetry(

@@ -22,6 +22,7 @@ internal sealed record TokenFailure(RapidSosAuthenticationException Exception, T
         var wait = NextAttemptAt - now;
         return Exception.WithRetryAfter(
             wait,
-            $"No new token request is sent for these credentials before {NextAttemptAt:O} (in {wait.TotalSeconds:0.###} s); until then callers fail at once.");
+            $"No new token request is sent for these credentials before {NextAttemptAt:O} (in {wait.TotalSeconds:0.###} s); until then callers fail at once.",
+            failedFast: true);
     }
 }
