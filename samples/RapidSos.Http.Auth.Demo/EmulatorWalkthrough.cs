@@ -50,7 +50,7 @@ internal static class EmulatorWalkthrough
             Out.Info($"{ok}/100 succeeded, {extra} new token request(s)");
             outcomes.Add(Check("100 cached calls", "100 OK, 0 token requests", $"{ok} OK, {extra} token requests", ok == 100 && extra == 0));
 
-            // 4. Revoked token: 401 -> refresh -> resend, invisible to callers.
+            // 3. Revoked token: 401 -> refresh -> resend, invisible to callers.
             Out.Step(3, "The gateway revokes the token: 401, one refresh, the request is resent and callers never notice");
             gateway.RevokeAllTokens();
             before = gateway.TokenRequestCount;
@@ -64,7 +64,7 @@ internal static class EmulatorWalkthrough
                 intact == 50 && refreshes == 1 && gateway401 >= 1));
         }
 
-        // 3. Cold cache burst.
+        // 4. Cold cache burst.
         Out.Step(4, "A burst of 1,000 concurrent calls on a cold cache");
         await using (var app = App.Create(gateway))
         {
