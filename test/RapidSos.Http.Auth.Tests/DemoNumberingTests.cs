@@ -19,7 +19,10 @@ public sealed class DemoNumberingTests
         for (var i = 1; i < lines.Length; i++)
         {
             var printed = Regex.Match(lines[i], @"Out\.Step\((\d+),");
-            var comment = Regex.Match(lines[i - 1], @"^\s*// (\d+)\.");
+            // The step's comment is just above it, or above the block the step opens.
+            var comment = Enumerable.Range(Math.Max(0, i - 3), Math.Min(3, i)).Reverse()
+                .Select(j => Regex.Match(lines[j], @"^\s*// (\d+)\."))
+                .FirstOrDefault(m => m.Success) ?? Match.Empty;
             if (printed.Success)
             {
                 Assert.That(comment.Success, Is.True, $"line {i + 1}: Out.Step without a numbered comment above it");
