@@ -14,6 +14,17 @@ public class ObservabilityTests
         new(h.Services.GetRequiredService<IMeterFactory>(), RapidSosAuthDefaults.MeterName, instrument);
 
     [Test]
+    public async Task Logs_DefaultRegistration_IsNamedDefaultNotEmptyQuotes()
+    {
+        using var h = new ProviderHarness();
+
+        await h.Provider.GetTokenAsync();
+        await Poll.UntilAsync(() => h.AllLogText.Contains("Acquired", StringComparison.Ordinal), "the token-acquired log, written after the waiters are released");
+
+        Assert.That(h.AllLogText, Does.Contain("registration '(default)'").And.Not.Contain("registration ''"));
+    }
+
+    [Test]
     public async Task TokenRequests_SuccessAndFailure_AreCountedWithOutcomeAndTags()
     {
         using var h = new ProviderHarness(o => o.RefreshBeforeExpiry = TimeSpan.Zero);
@@ -32,7 +43,7 @@ public class ObservabilityTests
         Assert.That(measurements[0].Tags["rapidsos.outcome"], Is.EqualTo("success"));
         Assert.That(measurements[0].Tags["rapidsos.grant_type"], Is.EqualTo("client_credentials"));
         Assert.That(measurements[0].Tags["rapidsos.client_id"], Is.EqualTo("client-1"));
-        Assert.That(measurements[0].Tags["rapidsos.registration"], Is.EqualTo(""));
+        Assert.That(measurements[0].Tags["rapidsos.registration"], Is.EqualTo("(default)"));
         Assert.That(measurements[1].Tags["rapidsos.outcome"], Is.EqualTo("failure"));
         Assert.That(measurements[1].Tags["http.response.status_code"], Is.EqualTo(401));
         Assert.That(measurements[1].Tags["error.type"], Is.EqualTo("401"));
@@ -65,7 +76,7 @@ public class ObservabilityTests
         await Poll.UntilAsync(() => refreshFailures.GetMeasurementSnapshot().Count == 1, "the refresh failure to be counted");
 
         Assert.That(hits.GetMeasurementSnapshot().Count, Is.GreaterThanOrEqualTo(3));
-        Assert.That(retries.GetMeasurementSnapshot().Single().Tags["rapidsos.registration"], Is.EqualTo(""));
+        Assert.That(retries.GetMeasurementSnapshot().Single().Tags["rapidsos.registration"], Is.EqualTo("(default)"));
         Assert.That(refreshFailures.GetMeasurementSnapshot().Single().Tags["rapidsos.client_id"], Is.EqualTo("client-1"));
     }
 

@@ -130,7 +130,7 @@ internal sealed class RapidSosAuthMetrics : IDisposable
             activity.SetTag("server.address", settings.DisplayEndpoint.Host);
             activity.SetTag("server.port", settings.DisplayEndpoint.Port);
             activity.SetTag("url.full", settings.DisplayEndpoint.AbsoluteUri);
-            activity.SetTag("rapidsos.registration", settings.Name);
+            activity.SetTag("rapidsos.registration", settings.DisplayName);
             activity.SetTag("rapidsos.grant_type", GrantTypeTag(settings.GrantType));
             activity.SetTag("rapidsos.client_id", settings.ClientId);
         }
@@ -185,7 +185,7 @@ internal sealed class RapidSosAuthMetrics : IDisposable
     {
         var tags = new TagList
         {
-            { "rapidsos.registration", settings.Name },
+            { "rapidsos.registration", settings.DisplayName },
             { "rapidsos.grant_type", GrantTypeTag(settings.GrantType) },
         };
         if (!settings.IsRunTime)

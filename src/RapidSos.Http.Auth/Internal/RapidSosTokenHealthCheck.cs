@@ -28,8 +28,8 @@ internal sealed class RapidSosTokenHealthCheck : IHealthCheck
             // The check covers a registration's own credentials; run-time ones (one per agency or user) come and go
             // with their requests, and one agency's revoked secret must not mark the whole service unhealthy.
             return HealthCheckResult.Healthy(
-                $"RapidSOS registration '{_registration}' has no credentials of its own to check; its run-time credentials are checked by their own requests.",
-                new Dictionary<string, object> { ["registration"] = _registration });
+                $"RapidSOS registration '{RegistrationName.Display(_registration)}' has no credentials of its own to check; its run-time credentials are checked by their own requests.",
+                new Dictionary<string, object> { ["registration"] = RegistrationName.Display(_registration) });
         }
 
         if (_provider is CachingTokenProvider { Lifecycle: { } lifecycle } && lifecycle.State is { HasToken: true, Token: { } current } state)
@@ -37,18 +37,18 @@ internal sealed class RapidSosTokenHealthCheck : IHealthCheck
             var data = Data(current.ExpiresAt, lifecycle.Key.ClientId);
             return state.Failure is { } failure
                 ? HealthCheckResult.Degraded(
-                    $"RapidSOS registration '{_registration}' runs on a token that expires at {current.ExpiresAt:O}; " +
+                    $"RapidSOS registration '{RegistrationName.Display(_registration)}' runs on a token that expires at {current.ExpiresAt:O}; " +
                     $"{failure.Attempts} refresh attempt(s) failed: {failure.Exception.Message}",
                     exception: null,
                     data)
-                : HealthCheckResult.Healthy($"RapidSOS registration '{_registration}' has a valid token until {current.ExpiresAt:O}.", data);
+                : HealthCheckResult.Healthy($"RapidSOS registration '{RegistrationName.Display(_registration)}' has a valid token until {current.ExpiresAt:O}.", data);
         }
 
         try
         {
             var token = await _provider.GetTokenAsync(cancellationToken).ConfigureAwait(false);
             return HealthCheckResult.Healthy(
-                $"RapidSOS registration '{_registration}' obtained a token valid until {token.ExpiresAt:O}.",
+                $"RapidSOS registration '{RegistrationName.Display(_registration)}' obtained a token valid until {token.ExpiresAt:O}.",
                 Data(token.ExpiresAt, clientId: null));
         }
         catch (Exception ex) when (ex is RapidSosAuthenticationException or OptionsValidationException)
@@ -62,7 +62,7 @@ internal sealed class RapidSosTokenHealthCheck : IHealthCheck
     {
         var data = new Dictionary<string, object>
         {
-            ["registration"] = _registration,
+            ["registration"] = RegistrationName.Display(_registration),
             ["expires_at"] = expiresAt.ToString("O", CultureInfo.InvariantCulture),
         };
         if (clientId is not null)

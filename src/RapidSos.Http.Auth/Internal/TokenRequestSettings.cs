@@ -73,6 +73,9 @@ internal sealed class TokenRequestSettings
 
     public string Name { get; }
 
+    /// <summary>The registration's name as logs, tags and the health check show it: <c>(default)</c> for the default one.</summary>
+    public string DisplayName => RegistrationName.Display(Name);
+
     public RapidSosGrantType GrantType { get; }
 
     public string ClientId { get; }

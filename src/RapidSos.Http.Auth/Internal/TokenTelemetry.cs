@@ -45,10 +45,10 @@ internal sealed class TokenTelemetry
     }
 
     public void RefreshStarted(TokenRequestSettings settings, DateTimeOffset expiresAt) =>
-        Guard(() => Log.BackgroundRefreshStarted(_logger, settings.ClientId, settings.Name, expiresAt));
+        Guard(() => Log.BackgroundRefreshStarted(_logger, settings.ClientId, settings.DisplayName, expiresAt));
 
     public void TokenRejected(TokenRequestSettings settings) =>
-        Guard(() => Log.TokenRejected(_logger, settings.ClientId, settings.Name));
+        Guard(() => Log.TokenRejected(_logger, settings.ClientId, settings.DisplayName));
 
     public void TokenAcquired(TokenRequestSettings settings, AccessToken token, DateTimeOffset acquiredAt, Activity? activity, TimeSpan duration)
     {
@@ -56,7 +56,7 @@ internal sealed class TokenTelemetry
             _logger,
             settings.ClientId,
             settings.Username is null ? string.Empty : $" acting for user '{settings.Username}'",
-            settings.Name,
+            settings.DisplayName,
             settings.GrantType,
             settings.DisplayEndpoint,
             token.ExpiresAt,
@@ -75,11 +75,11 @@ internal sealed class TokenTelemetry
         if (currentExpiresAt is { } expiresAt)
         {
             Guard(() => _metrics.RecordRefreshFailure(settings));
-            Guard(() => Log.BackgroundRefreshFailed(_logger, settings.ClientId, settings.Name, failure.Attempts, expiresAt, failure.NextAttemptAt, failure.NextAttemptAt - now, exception));
+            Guard(() => Log.BackgroundRefreshFailed(_logger, settings.ClientId, settings.DisplayName, failure.Attempts, expiresAt, failure.NextAttemptAt, failure.NextAttemptAt - now, exception));
         }
         else
         {
-            Guard(() => Log.TokenRequestFailed(_logger, settings.ClientId, settings.Name, failure.Attempts, DescribeNext(failure, now), exception));
+            Guard(() => Log.TokenRequestFailed(_logger, settings.ClientId, settings.DisplayName, failure.Attempts, DescribeNext(failure, now), exception));
         }
 
         Guard(() => _metrics.RecordTokenRequest(settings, duration, exception));
@@ -93,7 +93,7 @@ internal sealed class TokenTelemetry
             _logger,
             settings.ClientId,
             settings.Username is null ? string.Empty : $" acting for user '{settings.Username}'",
-            settings.Name,
+            settings.DisplayName,
             token.ExpiresAt));
         Guard(() => _metrics.RecordSharedToken(settings));
         Guard(() =>
@@ -111,23 +111,23 @@ internal sealed class TokenTelemetry
     public void SharedStoreAvailable() => Guard(() => Log.SharedStoreAvailable(_logger));
 
     public void SharedValueUnreadable(TokenRequestSettings settings) =>
-        Guard(() => Log.SharedValueUnreadable(_logger, settings.ClientId, settings.Name));
+        Guard(() => Log.SharedValueUnreadable(_logger, settings.ClientId, settings.DisplayName));
 
     public void SharedWaitGaveUp(TokenRequestSettings settings, TimeSpan waited) =>
-        Guard(() => Log.SharedWaitGaveUp(_logger, settings.ClientId, settings.Name, waited));
+        Guard(() => Log.SharedWaitGaveUp(_logger, settings.ClientId, settings.DisplayName, waited));
 
     /// <summary>A request ended because its container was disposed: only its activity is closed, nothing is an error.</summary>
     public void TokenRequestAbandoned(Activity? activity) => Guard(() => activity?.Dispose());
 
     public void ReplacementsHeldBack(TokenRequestSettings settings, int strikes, DateTimeOffset until, TimeSpan delay) =>
-        Guard(() => Log.ReplacementsHeldBack(_logger, settings.ClientId, settings.Name, strikes, until, delay));
+        Guard(() => Log.ReplacementsHeldBack(_logger, settings.ClientId, settings.DisplayName, strikes, until, delay));
 
-    public void CredentialsChanged(string registration) => Guard(() => Log.CredentialsChanged(_logger, registration));
+    public void CredentialsChanged(string registration) => Guard(() => Log.CredentialsChanged(_logger, RegistrationName.Display(registration)));
 
     public void RetryingAfterUnauthorized(string registration, HttpRequestMessage request)
     {
         Guard(() => Log.RetryingAfterUnauthorized(_logger, request.Method, OriginOf(request), request.RequestUri?.AbsolutePath ?? string.Empty));
-        Guard(() => _metrics.RecordUnauthorizedRetry(registration));
+        Guard(() => _metrics.RecordUnauthorizedRetry(RegistrationName.Display(registration)));
     }
 
     public void UnauthorizedAfterRetry(HttpRequestMessage request) =>
@@ -169,7 +169,7 @@ internal sealed class TokenTelemetry
     {
         try
         {
-            _metrics.CacheHits.Add(1, new KeyValuePair<string, object?>("rapidsos.registration", registration));
+            _metrics.CacheHits.Add(1, new KeyValuePair<string, object?>("rapidsos.registration", RegistrationName.Display(registration)));
         }
         catch (Exception ex) when (Swallow(ex))
         {

@@ -389,7 +389,7 @@ public class CredentialSetsTests
         Assert.That(tags, Has.Count.EqualTo(2));
         Assert.That(tags[0]["rapidsos.client_id"], Is.EqualTo("client-1"));
         Assert.That(tags[1].ContainsKey("rapidsos.client_id"), Is.False);
-        Assert.That(tags[1]["rapidsos.registration"], Is.EqualTo(string.Empty));
+        Assert.That(tags[1]["rapidsos.registration"], Is.EqualTo("(default)"));
     }
 
     [Test]
