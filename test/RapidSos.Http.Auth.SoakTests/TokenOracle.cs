@@ -357,7 +357,11 @@ internal sealed class TokenOracle(long origin)
             try
             {
                 response = await base.SendAsync(request, cancellationToken);
+#if NET9_0_OR_GREATER
                 await response.Content.LoadIntoBufferAsync(cancellationToken);
+#else
+                await response.Content.LoadIntoBufferAsync();
+#endif
             }
             catch (Exception ex)
             {

@@ -82,7 +82,12 @@ public class CredentialHeaderRedactionTests
         {
         }
 
+#if NET9_0_OR_GREATER
         Assert.That(typeof(HttpClientFactoryOptions).Assembly.GetName().Version!.Major, Is.GreaterThanOrEqualTo(9));
+#else
+        // net8.0: the ASP.NET Core 8 framework brings Microsoft.Extensions.Http 8, which redacts no header unless told to.
+        Assert.That(typeof(HttpClientFactoryOptions).Assembly.GetName().Version!.Major, Is.EqualTo(8));
+#endif
         Assert.That(gateway.IssuedTokens, Has.Count.EqualTo(2), "the 401 was answered with a new token");
 
         // Messages and scopes, what a text sink writes. Not the structured state: Microsoft.Extensions.Http passes the

@@ -20,7 +20,11 @@ internal sealed class FleetInstance : IAsyncDisposable
     private readonly TaskCompletionSource _firstSuccess = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<FleetInstanceReport> _summary = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentQueue<TaskCompletionSource<FleetInstanceReport>> _snapshotWaiters = new();
+#if NET9_0_OR_GREATER
     private readonly Lock _stdin = new();
+#else
+    private readonly object _stdin = new();
+#endif
     private readonly TaskCompletionSource _stdoutClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _stderrClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private FleetInstanceReport? _latest;
