@@ -83,6 +83,8 @@ internal sealed class CredentialSets : IRapidSosTokenCache, IDisposable
 
         if (released is not null)
         {
+            // A sign-out: the fleet's copy of the token goes too, so the next use anywhere starts from nothing.
+            released.Shared?.Forget();
             _store.Release(released);
         }
     }

@@ -20,8 +20,20 @@ internal sealed class SharedTokenCoordinator : IDisposable
     /// <summary>How often a waiting instance looks again when no notification came (one may be lost).</summary>
     internal static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>The longest this instance waits for the others before it requests its own token.</summary>
-    internal static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(120);
+    /// <summary>
+    /// The longest this instance waits for the others before it requests its own token: as long as a live owner's
+    /// request may take (the back channel's 30 s timeout) plus its lease. Bounds a lease that is never granted (a
+    /// lock key written without expiry, a broken store).
+    /// </summary>
+    internal static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(35);
+
+    /// <summary>The shortest time between two looks of a waiting instance, whatever the store's waits do.</summary>
+    internal static readonly TimeSpan MinPollSpacing = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>The range a store's <see cref="IRapidSosSharedTokenStore.OperationTimeout"/> is held to.</summary>
+    internal static readonly TimeSpan MinOperationTimeout = TimeSpan.FromMilliseconds(1);
+
+    internal static readonly TimeSpan MaxOperationTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>How long a refusal is remembered after it lapses, so a new one continues the fleet's backoff.</summary>
     private static readonly TimeSpan s_refusalMemory = TimeSpan.FromSeconds(60);
@@ -33,6 +45,7 @@ internal sealed class SharedTokenCoordinator : IDisposable
     private readonly TimeProvider _time;
     private readonly Func<double> _jitter;
     private readonly CancellationTokenSource _disposed = new();
+    private readonly TimeSpan _operationTimeout;
 
     public SharedTokenCoordinator(IRapidSosSharedTokenStore store, SharedStoreStatus status, SharedTokenProtector protector, TokenRequestSettings settings, TimeProvider time, Func<double> jitter)
     {
@@ -42,6 +55,7 @@ internal sealed class SharedTokenCoordinator : IDisposable
         _settings = settings;
         _time = time;
         _jitter = jitter;
+        _operationTimeout = OperationTimeoutOf(store);
     }
 
     /// <summary>The keys, for tests.</summary>
@@ -86,6 +100,9 @@ internal sealed class SharedTokenCoordinator : IDisposable
             var waitingSince = _time.GetTimestamp();
             while (true)
             {
+                // On the machine's clock, not the injected one: the spacing protects the CPU, it is no deadline.
+                var lookStarted = System.Diagnostics.Stopwatch.GetTimestamp();
+
                 // Registered before the lease is tried, so a release right after the refusal is not missed.
                 var released = WatchLease();
                 bool leased;
@@ -108,11 +125,17 @@ internal sealed class SharedTokenCoordinator : IDisposable
                 try
                 {
                     // The store promises to end the wait after the poll interval; one that does not is not waited for.
-                    await released.WaitAsync(PollInterval + _store.OperationTimeout, _time).ConfigureAwait(false);
+                    await released.WaitAsync(PollInterval + _operationTimeout, _time).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !_disposed.IsCancellationRequested)
                 {
                     throw new SharedStoreException(ex);
+                }
+
+                // A store whose waits end at once (no notifications) must not turn the wait into a tight loop.
+                if (System.Diagnostics.Stopwatch.GetElapsedTime(lookStarted) is var spent && spent < MinPollSpacing)
+                {
+                    await Task.Delay(MinPollSpacing - spent, _disposed.Token).ConfigureAwait(false);
                 }
 
                 using (var budget = Budget())
@@ -142,6 +165,12 @@ internal sealed class SharedTokenCoordinator : IDisposable
             return await fetch().ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// The credentials are gone on this instance (a sign-out, an agency removed): the fleet's copy of their token goes
+    /// too, so the next use anywhere starts from nothing. Best effort, in the background.
+    /// </summary>
+    public void Forget() => _ = ForgetAsync();
 
     public void Dispose()
     {
@@ -193,8 +222,8 @@ internal sealed class SharedTokenCoordinator : IDisposable
             }
         }
 
-        grant = grant with { IssuedAt = sentAt };
-        _ = ShareTokenAsync(owner, grant, refusal is not null);
+        // Shared with the wall-clock time of the request; this instance's lifecycle keeps counting on its own clock.
+        _ = ShareTokenAsync(owner, grant with { IssuedAt = sentAt }, refusal is not null);
         return grant;
     }
 
@@ -208,6 +237,23 @@ internal sealed class SharedTokenCoordinator : IDisposable
         catch (Exception ex)
         {
             return Task.FromException(ex);
+        }
+    }
+
+    private async Task ForgetAsync()
+    {
+        try
+        {
+            // Whatever is under this credential set's key is its token: no need to open it to delete it.
+            var value = await Call(ct => _store.GetAsync(_protector.TokenKey, ct), CancellationToken.None).ConfigureAwait(false);
+            if (value is not null)
+            {
+                await Call(ct => _store.DeleteIfEqualAsync(_protector.TokenKey, value, ct), CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (SharedStoreException ex)
+        {
+            _status.Failed(ex.InnerException!);
         }
     }
 
@@ -262,8 +308,10 @@ internal sealed class SharedTokenCoordinator : IDisposable
             return !(reason == TokenRequestReason.Rejected && held is not null && shared.Value == held.Value);
         }
 
-        if (shared.Value == held.Value)
+        if (shared.Value == held.Value && (reason == TokenRequestReason.Rejected || shared.ExpiresAt <= held.ExpiresAt))
         {
+            // The very token the API rejected; or, for a refresh, the same grant (a gateway that answers a refresh
+            // with the token it issued before, for a later expiry, is taken as such).
             return false;
         }
 
@@ -407,8 +455,24 @@ internal sealed class SharedTokenCoordinator : IDisposable
         }
     }
 
+    /// <summary>The store's timeout, read once: one that throws or is out of range cannot fail a token request.</summary>
+    private static TimeSpan OperationTimeoutOf(IRapidSosSharedTokenStore store)
+    {
+        TimeSpan timeout;
+        try
+        {
+            timeout = store.OperationTimeout;
+        }
+        catch (Exception)
+        {
+            return TimeSpan.FromMilliseconds(250);
+        }
+
+        return timeout < MinOperationTimeout ? MinOperationTimeout : timeout > MaxOperationTimeout ? MaxOperationTimeout : timeout;
+    }
+
     /// <summary>One <see cref="IRapidSosSharedTokenStore.OperationTimeout"/> on this instance's clock, shared by the calls of one lookup.</summary>
-    private CancellationTokenSource Budget() => new(_store.OperationTimeout, _time);
+    private CancellationTokenSource Budget() => new(_operationTimeout, _time);
 
     /// <summary>
     /// One store call, bounded by the store's timeout and by <paramref name="budget"/>; anything that goes wrong,
@@ -418,8 +482,10 @@ internal sealed class SharedTokenCoordinator : IDisposable
     {
         try
         {
-            var token = budget.CanBeCanceled ? budget : _disposed.Token;
-            return await call(token).AsTask().WaitAsync(_store.OperationTimeout, _time, token).ConfigureAwait(false);
+            // Writes after a request (no budget) are not cancelled by a rotation or a disposal: the fleet still gets
+            // the token, and the lease its release.
+            var token = budget;
+            return await call(token).AsTask().WaitAsync(_operationTimeout, _time, token).ConfigureAwait(false);
         }
         catch (Exception ex)
         {

@@ -417,8 +417,16 @@ internal sealed class TokenLifecycle : IDisposable
                     // Expiry counts from the moment the request was sent, on the local clock: the gateway's
                     // issued_at (seconds or milliseconds, on a clock that may be skewed) is not trusted. A token
                     // from the fleet counts from when its instance sent the request, on that instance's wall clock.
-                    sentAt = answer.IssuedAt ?? sentAt;
-                    var candidate = new AccessToken(answer.Value, sentAt + answer.Lifetime);
+                    // Its expiry is that instance's, but never later than a token requested now would have (a peer
+                    // whose clock runs ahead cannot stretch it); and it is ordered against other tokens by when this
+                    // instance asked (AcquiredAt), not by that instance's clock.
+                    var expiresAt = sentAt + answer.Lifetime;
+                    if (answer.IssuedAt is { } issuedAt && issuedAt + answer.Lifetime < expiresAt)
+                    {
+                        expiresAt = issuedAt + answer.Lifetime;
+                    }
+
+                    var candidate = new AccessToken(answer.Value, expiresAt);
                     if (candidate.ExpiresAt <= now && !request.WasResent && !state.Ended)
                     {
                         // The token expired on its way (a stall longer than its lifetime): it is not handed to the
