@@ -188,7 +188,15 @@ internal sealed class SharedTokenProtector : IDisposable
                 return false;
             }
 
-            token = Encoding.UTF8.GetString(payload);
+            // Authentic but not a token this library could have stored (another version, a holder of the secret
+            // writing by hand): one no Authorization header can carry is a miss too, never a token handed on.
+            var opened = Encoding.UTF8.GetString(payload);
+            if (!AccessToken.IsValidTokenValue(opened, out _))
+            {
+                return false;
+            }
+
+            token = opened;
             return true;
         }
         finally
