@@ -58,7 +58,9 @@ public sealed class RedisTokenSharingTests
         Assert.Multiple(() =>
         {
             Assert.That(second.Value, Is.EqualTo(first.Value));
-            Assert.That(second.ExpiresAt, Is.EqualTo(first.ExpiresAt).Within(TimeSpan.FromMilliseconds(1)));
+            // The owner counts its own token from when its lifecycle sent the request, the fleet from when the
+            // owner's request left after its lookups: the same token, expiring a few milliseconds later for the others.
+            Assert.That(second.ExpiresAt, Is.InRange(first.ExpiresAt.AddMilliseconds(-1), first.ExpiresAt.AddSeconds(1)));
             Assert.That(_gateway.TokenRequestCount, Is.EqualTo(1));
         });
     }
